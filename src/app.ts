@@ -1,0 +1,93 @@
+import { randomUUID } from 'node:crypto'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import fp from 'fastify-plugin'
+import type { DestinationStream } from 'pino'
+import type { Config } from './config.js'
+import type { Integration } from './integration.js'
+import { integrations as defaultIntegrations } from './integrations/index.js'
+import configPlugin from './plugins/config.js'
+import errorsPlugin from './plugins/errors.js'
+import integrationsPlugin from './plugins/integrations.js'
+import jobsPlugin from './plugins/jobs.js'
+import mongoPlugin from './plugins/mongo.js'
+import schedulerPlugin from './plugins/scheduler.js'
+import jobRoutes from './routes/jobs.js'
+import scheduleRoutes from './routes/schedules.js'
+
+export interface AppOptions {
+  config: Config
+  /** Defaults to every integration in src/integrations/index.ts; tests may pass their own. */
+  integrations?: Integration[]
+}
+
+/** The whole gateway as one plugin: core plugins, integrations, core routes, start and drain hooks. */
+async function gateway (fastify: FastifyInstance, opts: AppOptions): Promise<void> {
+  const { config } = opts
+  await fastify.register(configPlugin, { config })
+  await fastify.register(errorsPlugin)
+  await fastify.register(mongoPlugin)
+  await fastify.register(jobsPlugin)
+  await fastify.register(schedulerPlugin)
+  await fastify.register(integrationsPlugin, { integrations: opts.integrations ?? defaultIntegrations })
+  await fastify.register(jobRoutes)
+  await fastify.register(scheduleRoutes)
+
+  fastify.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+  })
+
+  fastify.addHook('onReady', async () => {
+    if (config.JOBS_RUNNER_ENABLED) fastify.jobs.runner.start()
+    if (config.SCHEDULER_ENABLED) fastify.schedules.start()
+  })
+
+  // Order matters: stop enqueueing, then drain the runner, and only then (onClose) close MongoDB.
+  fastify.addHook('preClose', async () => {
+    fastify.schedules.stop()
+    const { drained, released } = await fastify.jobs.runner.stop(config.SHUTDOWN_DRAIN_MS)
+    fastify.log.info({ drained, released }, 'job runner stopped')
+  })
+}
+
+// Not encapsulated, so whoever registers the gateway (server.ts, tests) sees its decorators.
+export const app = fp(gateway, { name: 'gateway' })
+
+const SAFE_REQUEST_ID = /^[\w.:@/+=-]{1,128}$/
+
+export function serverOptions (config: Config, logStream?: DestinationStream): FastifyServerOptions {
+  return {
+    logger: {
+      level: config.LOG_LEVEL,
+      ...(logStream === undefined ? {} : { stream: logStream }),
+      redact: {
+        paths: [
+          'req.headers.authorization',
+          'req.headers.authorization2',
+          'req.headers["x-api-key"]',
+          'req.headers.cookie',
+          'req.headers["webhook-signature"]'
+        ],
+        censor: '[redacted]'
+      }
+    },
+    // Accept a caller's X-Request-Id when it is sane, so one id follows a request from n8n into job logs.
+    genReqId: (req) => {
+      const given = req.headers['x-request-id']
+      return typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID()
+    },
+    ajv: { customOptions: { coerceTypes: 'array', allErrors: true, removeAdditional: false } },
+    bodyLimit: 1024 * 1024,
+    return503OnClosing: true,
+    connectionTimeout: 60_000,
+    requestTimeout: 120_000,
+    keepAliveTimeout: 72_000
+  }
+}
+
+/** Builds a ready-to-listen gateway; tests call this with an injected config and `inject` requests. */
+export async function buildApp (opts: AppOptions & { logStream?: DestinationStream }): Promise<FastifyInstance> {
+  const fastify = Fastify(serverOptions(opts.config, opts.logStream)).withTypeProvider<TypeBoxTypeProvider>()
+  await fastify.register(app, opts)
+  return fastify as unknown as FastifyInstance
+}

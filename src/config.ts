@@ -1,0 +1,94 @@
+import Type, { type Static, type TObject, type TProperties } from 'typebox'
+import { Value } from 'typebox/value'
+import { integrations } from './integrations/index.js'
+
+/**
+ * Every environment variable the gateway reads, in one TypeBox schema: the core's own variables plus the
+ * ones each integration declares. Values arrive as strings; TypeBox converts and defaults them.
+ */
+export const coreConfigProperties = {
+  HOST: Type.String({ default: '127.0.0.1', description: 'Interface the HTTP server listens on.' }),
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000, description: 'HTTP port.' }),
+  LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info', description: 'pino log level.' }),
+  MONGODB_URI: Type.String({ pattern: '^mongodb(\\+srv)?://', description: 'MongoDB connection string (mongodb:// or mongodb+srv://).' }),
+  MONGODB_DB: Type.String({ minLength: 1, default: 'gateway', description: 'Database name.' }),
+  INSTANCE_ID: Type.String({ default: '', description: 'Name of this gateway instance in job leases; defaults to host:pid.' }),
+  JOBS_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 256, default: 4, description: 'Jobs run at once by this instance.' }),
+  JOBS_POLL_INTERVAL_MS: Type.Integer({ minimum: 10, default: 500, description: 'How often an idle runner looks for due jobs.' }),
+  JOBS_LEASE_MS: Type.Integer({ minimum: 1000, default: 60000, description: 'Lease length; renewed every third of it while a job runs.' }),
+  JOBS_MAX_ATTEMPTS: Type.Integer({ minimum: 1, default: 5, description: 'Default attempts for kinds that do not set their own.' }),
+  JOBS_BACKOFF_BASE_MS: Type.Integer({ minimum: 0, default: 2000, description: 'First retry delay; doubles per attempt, with jitter.' }),
+  JOBS_BACKOFF_MAX_MS: Type.Integer({ minimum: 0, default: 600000, description: 'Upper bound of a retry delay.' }),
+  JOBS_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 1800000, description: 'Default run time limit for kinds that do not set their own.' }),
+  JOBS_RETENTION_DAYS: Type.Number({ exclusiveMinimum: 0, default: 30, description: 'Finished jobs older than this are purged.' }),
+  JOBS_RUNNER_ENABLED: Type.Boolean({ default: true, description: 'Set false for an instance that only accepts requests.' }),
+  SHUTDOWN_DRAIN_MS: Type.Integer({ minimum: 0, default: 25000, description: 'On SIGTERM, how long running jobs may finish before their leases are released.' }),
+  SCHEDULER_ENABLED: Type.Boolean({ default: true, description: 'Set false to run no schedules on this instance.' }),
+  SCHEDULES_DISABLED: Type.String({ default: '', description: 'Comma-separated schedule ids to switch off.' })
+} satisfies TProperties
+
+function buildConfigSchema (): TObject {
+  const properties: TProperties = { ...coreConfigProperties }
+  for (const integration of integrations) {
+    for (const [name, schema] of Object.entries(integration.config ?? {})) {
+      if (name in properties) throw new Error(`config variable ${name} is declared twice (integration ${integration.name})`)
+      properties[name] = schema
+    }
+  }
+  return Type.Object(properties)
+}
+
+export const configSchema = buildConfigSchema()
+
+export type CoreConfig = Static<TObject<typeof coreConfigProperties>>
+/** The validated configuration: core fields are typed; integrations read theirs through their own schema types. */
+export type Config = CoreConfig & Record<string, unknown>
+
+export class ConfigError extends Error {
+  readonly problems: string[]
+  constructor (problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
+    this.name = 'ConfigError'
+    this.problems = problems
+  }
+}
+
+/**
+ * Validates a set of variables (normally process.env) against the schema. Unknown variables are ignored.
+ * Throws one ConfigError that lists every bad variable, so an operator fixes them all in one go.
+ */
+export function loadConfig (env: Record<string, string | undefined>, schema: TObject = configSchema): Config {
+  const input: Record<string, unknown> = {}
+  for (const name of Object.keys(schema.properties)) {
+    const raw = env[name]
+    // An empty variable counts as unset, so `FOO=` in a compose file falls back to the default.
+    if (raw !== undefined && raw !== '') input[name] = raw
+  }
+  const value = Value.Convert(schema, Value.Default(schema, input)) as Record<string, unknown>
+  const problems = new Map<string, string>()
+  for (const error of Value.Errors(schema, value)) {
+    if (error.keyword === 'required') {
+      for (const name of (error.params as { requiredProperties: string[] }).requiredProperties) {
+        problems.set(name, `${name} is required${describe(schema, name)}`)
+      }
+      continue
+    }
+    const name = error.instancePath.split('/')[1]
+    if (name === undefined || problems.has(name)) continue
+    problems.set(name, `${name}=${JSON.stringify(input[name])} ${explain(schema, name, error.message)}`)
+  }
+  if (problems.size > 0) throw new ConfigError([...problems.values()])
+  return value as Config
+}
+
+function describe (schema: TObject, name: string): string {
+  const description = (schema.properties[name] as { description?: string }).description
+  return description ? ` (${description})` : ''
+}
+
+function explain (schema: TObject, name: string, message: string): string {
+  const property = schema.properties[name] as { enum?: unknown[], anyOf?: Array<{ const?: unknown }> }
+  const allowed = property.enum ?? property.anyOf?.map((s) => s.const)
+  if (allowed !== undefined) return `must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}`
+  return message
+}

@@ -1,0 +1,38 @@
+import type { FastifyInstance } from 'fastify'
+import type { Db } from 'mongodb'
+import type { Logger } from './lib/logger.js'
+import type { TProperties } from 'typebox'
+import type { Config } from './config.js'
+import type { JobKindDefinition } from './jobs/types.js'
+import type { ScheduleDefinition } from './schedules/types.js'
+
+/**
+ * The one contract between the core and an integration. The core registers whatever an integration
+ * returns from `setup`; it never names an integration itself.
+ */
+export interface Integration {
+  /** Short name, used as the prefix of its job kinds and schedule ids (e.g. `odoo` → `odoo.sync-csv`). */
+  name: string
+  /** Environment variables the integration reads; merged into the one configuration schema. */
+  config?: TProperties
+  setup: (deps: IntegrationDeps) => IntegrationParts | Promise<IntegrationParts>
+}
+
+export interface IntegrationDeps {
+  config: Config
+  db: Db
+  log: Logger
+}
+
+export interface IntegrationParts {
+  /** Job kind → definition. Kinds must start with `<name>.`. */
+  jobs?: Record<string, JobKindDefinition>
+  /** Routes, registered as an encapsulated plugin; `app.jobs` is available inside. */
+  routes?: (app: FastifyInstance) => Promise<void>
+  /** Timers that enqueue this integration's jobs. */
+  schedules?: ScheduleDefinition[]
+  /** Indexes or other start-up work on the database, run once before the runner starts. */
+  init?: () => Promise<void>
+  /** Called on shutdown after the job runner has drained (close upstream clients, simulators, …). */
+  close?: () => Promise<void>
+}

@@ -1,0 +1,303 @@
+import { randomUUID } from 'node:crypto'
+import { EventEmitter } from 'node:events'
+import { performance } from 'node:perf_hooks'
+import type { Logger } from '../lib/logger.js'
+import { JobAbort, errorMessage, isRetryable } from './errors.js'
+import type { Locks } from './locks.js'
+import type { JobRegistry } from './registry.js'
+import type { JobStore } from './store.js'
+import type { JobContext, JobDocument, JobErrorInfo, JobKindDefinition, JobProgress } from './types.js'
+
+export interface RunnerOptions {
+  instanceId: string
+  concurrency: number
+  pollIntervalMs: number
+  leaseMs: number
+  defaultTimeoutMs: number
+  backoff: { baseMs: number, maxMs: number }
+  log: Logger
+}
+
+export interface RunnerEvents {
+  claimed: [{ job: JobDocument, claimMs: number }]
+  finished: [{ job: JobDocument, outcome: JobOutcome, durationMs: number }]
+}
+
+export type JobOutcome = 'succeeded' | 'failed' | 'retry' | 'cancelled' | 'released' | 'lease-lost'
+
+interface ActiveJob {
+  job: JobDocument
+  controller: AbortController
+  done: Promise<void>
+}
+
+/** Delay before attempt `attempt + 1`: exponential, capped, with jitter; never shorter than an upstream hint. */
+export function backoffDelay (attempt: number, baseMs: number, maxMs: number, retryAfterMs = 0): number {
+  const exponential = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1))
+  const jittered = exponential / 2 + Math.random() * (exponential / 2)
+  return Math.max(Math.round(jittered), retryAfterMs)
+}
+
+/** How long a job waits before another claim when its exclusive lock is held elsewhere. */
+const LOCK_BUSY_DELAY_MS = 1000
+
+/**
+ * Claims due jobs and runs their handlers, at most `concurrency` at a time. Every job runs under a lease
+ * with a random owner token: the lease is renewed on a heartbeat, and every write filters on the token, so a
+ * runner that lost its lease can no longer change the job.
+ */
+export function createJobRunner (store: JobStore, locks: Locks, registry: JobRegistry, options: RunnerOptions) {
+  const { instanceId, concurrency, pollIntervalMs, leaseMs, log } = options
+  const events = new EventEmitter<RunnerEvents>()
+  const active = new Map<string, ActiveJob>()
+  let state: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle'
+  let loop: Promise<void> = Promise.resolve()
+  let wakeUp: (() => void) | null = null
+  let lastLeaseCheck = 0
+
+  function wake (): void {
+    wakeUp?.()
+  }
+
+  function idle (ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms)
+      function done (): void {
+        clearTimeout(timer)
+        wakeUp = null
+        resolve()
+      }
+      wakeUp = done
+    })
+  }
+
+  async function recoverExpiredLeases (): Promise<void> {
+    // Checked at a fraction of the lease length: a crashed runner's job is taken over soon after expiry.
+    if (Date.now() - lastLeaseCheck < Math.min(leaseMs / 4, 5000)) return
+    lastLeaseCheck = Date.now()
+    for (let i = 0; i < 100; i++) {
+      const job = await store.recoverExpiredLease()
+      if (job === null) break
+      log.warn({ jobId: job._id, kind: job.kind, status: job.status }, 'recovered a job whose runner lost its lease')
+    }
+  }
+
+  async function run (): Promise<void> {
+    while (state === 'running') {
+      try {
+        await recoverExpiredLeases()
+        while (state === 'running' && active.size < concurrency) {
+          const owner = `${instanceId}:${randomUUID()}`
+          const started = performance.now()
+          const job = await store.claim(registry.kinds(), owner, instanceId, leaseMs)
+          if (job === null) break
+          events.emit('claimed', { job, claimMs: performance.now() - started })
+          launch(job)
+        }
+      } catch (err) {
+        log.error({ err }, 'job runner could not claim jobs; trying again')
+      }
+      if (state === 'running') await idle(pollIntervalMs)
+    }
+  }
+
+  function launch (job: JobDocument): void {
+    const controller = new AbortController()
+    const entry: ActiveJob = { job, controller, done: Promise.resolve() }
+    entry.done = execute(job, controller)
+      .catch((err: unknown) => { log.error({ err, jobId: job._id }, 'job bookkeeping failed') })
+      .finally(() => {
+        active.delete(job._id)
+        wake()
+      })
+    active.set(job._id, entry)
+  }
+
+  async function execute (job: JobDocument, controller: AbortController): Promise<void> {
+    const owner = job.leaseOwner as string
+    const definition = registry.get(job.kind) as JobKindDefinition
+    const jobLog = log.child({ jobId: job._id, kind: job.kind, requestId: job.requestId ?? undefined, attempt: job.attempts })
+    const started = performance.now()
+    const finish = (outcome: JobOutcome): void => {
+      events.emit('finished', { job, outcome, durationMs: performance.now() - started })
+    }
+
+    if (definition.exclusive !== undefined && !(await locks.acquire(definition.exclusive, owner, leaseMs))) {
+      jobLog.debug({ lock: definition.exclusive }, 'exclusive lock is held elsewhere; job goes back to the queue')
+      await store.release(job._id, owner, new Date(Date.now() + LOCK_BUSY_DELAY_MS))
+      finish('released')
+      return
+    }
+
+    const heartbeat = setInterval(() => { void beat() }, Math.max(100, Math.floor(leaseMs / 3)))
+    const timeoutMs = definition.timeoutMs ?? options.defaultTimeoutMs
+    const timeout = setTimeout(() => {
+      controller.abort(new JobAbort('timeout', `job exceeded its time limit of ${timeoutMs} ms`))
+    }, timeoutMs)
+
+    async function beat (): Promise<void> {
+      try {
+        const lease = await store.heartbeat(job._id, owner, leaseMs)
+        if (lease === null) {
+          controller.abort(new JobAbort('lease-lost', 'the job lease was lost to another runner'))
+        } else if (lease.cancelRequested) {
+          controller.abort(new JobAbort('cancelled', 'the job was cancelled'))
+        }
+        if (definition.exclusive !== undefined) await locks.renew(definition.exclusive, owner, leaseMs)
+      } catch (err) {
+        jobLog.warn({ err }, 'lease heartbeat failed; will try again')
+      }
+    }
+
+    const progress = progressWriter(job._id, owner, jobLog)
+    const ctx: JobContext = { job, params: job.params, signal: controller.signal, log: jobLog, progress: progress.update }
+
+    try {
+      await store.dropDedupeKey(job)
+      jobLog.info('job started')
+      let outcome: { ok: true, value: unknown } | { ok: false, error: unknown }
+      try {
+        outcome = { ok: true, value: await untilAborted(definition.handler(ctx), controller.signal) }
+      } catch (error) {
+        outcome = { ok: false, error: controller.signal.aborted ? controller.signal.reason : error }
+      }
+      await progress.settle()
+
+      if (outcome.ok) {
+        if (await store.succeed(job._id, owner, outcome.value)) {
+          jobLog.info({ durationMs: Math.round(performance.now() - started) }, 'job succeeded')
+          finish('succeeded')
+        } else {
+          jobLog.warn('job finished but its lease was lost; result discarded')
+          finish('lease-lost')
+        }
+        return
+      }
+      finish(await recordFailure(job, owner, definition, outcome.error, jobLog))
+    } finally {
+      clearInterval(heartbeat)
+      clearTimeout(timeout)
+      if (definition.exclusive !== undefined) {
+        await locks.release(definition.exclusive, owner).catch((err: unknown) => { jobLog.warn({ err }, 'could not release lock') })
+      }
+    }
+  }
+
+  async function recordFailure (job: JobDocument, owner: string, definition: JobKindDefinition, error: unknown, jobLog: Logger): Promise<JobOutcome> {
+    if (error instanceof JobAbort) {
+      switch (error.reason) {
+        case 'lease-lost':
+          jobLog.warn('job lease lost; another runner owns the job now')
+          return 'lease-lost'
+        case 'shutdown':
+          await store.release(job._id, owner)
+          jobLog.warn('job interrupted by shutdown and returned to the queue')
+          return 'released'
+        case 'cancelled':
+          await store.markCancelled(job._id, owner)
+          jobLog.info('job cancelled')
+          return 'cancelled'
+        case 'timeout':
+          await store.fail(job._id, owner, { message: error.message, code: 'JOB_TIMEOUT', retryable: false })
+          jobLog.error(error.message)
+          return 'failed'
+      }
+    }
+    const info: JobErrorInfo = {
+      message: errorMessage(error),
+      code: typeof (error as { code?: unknown })?.code === 'string' ? (error as { code: string }).code : 'HANDLER_ERROR',
+      retryable: isRetryable(error)
+    }
+    const partial = (error as { result?: unknown } | null)?.result
+    if (info.retryable && job.attempts < job.maxAttempts) {
+      const retryAfterMs = (error as { retryAfterMs?: number }).retryAfterMs
+      const delay = backoffDelay(job.attempts, definition.backoff?.baseMs ?? options.backoff.baseMs, definition.backoff?.maxMs ?? options.backoff.maxMs, retryAfterMs)
+      await store.retryLater(job._id, owner, info, new Date(Date.now() + delay))
+      jobLog.warn({ err: error, retryInMs: delay }, 'job attempt failed; will retry')
+      return 'retry'
+    }
+    if (info.retryable) info.attemptsExhausted = true
+    await store.fail(job._id, owner, info, partial)
+    jobLog.error({ err: error }, 'job failed')
+    return 'failed'
+  }
+
+  /** Coalesces progress updates into at most one write in flight, spaced out a little. */
+  function progressWriter (jobId: string, owner: string, jobLog: Logger) {
+    let pending: JobProgress | null = null
+    let writing: Promise<void> | null = null
+    async function flush (): Promise<void> {
+      while (pending !== null) {
+        const next = pending
+        pending = null
+        await store.recordProgress(jobId, owner, next).catch((err: unknown) => { jobLog.warn({ err }, 'could not record progress') })
+        await new Promise((resolve) => setTimeout(resolve, 200))
+      }
+      writing = null
+    }
+    return {
+      update (done: number, total: number | null = null, message: string | null = null): void {
+        pending = { done, total, message, updatedAt: new Date() }
+        writing ??= flush()
+      },
+      async settle (): Promise<void> {
+        pending = null
+        await writing
+      }
+    }
+  }
+
+  return {
+    events,
+    start (): void {
+      if (state === 'running') return
+      state = 'running'
+      loop = run()
+    },
+    wake,
+    /** Aborts a job this instance is running (cancel requested through this instance). */
+    abortLocal (jobId: string, reason: JobAbort): boolean {
+      const entry = active.get(jobId)
+      if (entry === undefined) return false
+      entry.controller.abort(reason)
+      return true
+    },
+    activeCount: (): number => active.size,
+    isRunning: (): boolean => state === 'running',
+    /**
+     * Stops claiming, lets running jobs finish for up to `drainMs`, then aborts the rest and gives their
+     * jobs back to the queue so another instance (or the next start) runs them.
+     */
+    async stop (drainMs: number): Promise<{ drained: number, released: number }> {
+      if (state !== 'running') return { drained: 0, released: 0 }
+      state = 'stopping'
+      wake()
+      await loop
+      const before = active.size
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([
+        Promise.allSettled([...active.values()].map((a) => a.done)),
+        new Promise((resolve) => { timer = setTimeout(resolve, drainMs) })
+      ])
+      clearTimeout(timer)
+      const left = [...active.values()]
+      for (const entry of left) entry.controller.abort(new JobAbort('shutdown', 'the gateway is shutting down'))
+      await Promise.allSettled(left.map((a) => a.done))
+      state = 'stopped'
+      if (left.length > 0) log.warn({ jobs: left.map((a) => a.job._id) }, 'released jobs still running at shutdown')
+      return { drained: before - left.length, released: left.length }
+    }
+  }
+}
+
+/** Resolves with the handler, or rejects as soon as the signal aborts (a handler that ignores it can't hold us). */
+function untilAborted<T> (work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason)
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => { reject(signal.reason) }
+    signal.addEventListener('abort', onAbort, { once: true })
+    work.then(resolve, reject).finally(() => { signal.removeEventListener('abort', onAbort) })
+  })
+}
+
+export type JobRunner = ReturnType<typeof createJobRunner>

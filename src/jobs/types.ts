@@ -1,0 +1,105 @@
+import type { Logger } from '../lib/logger.js'
+
+export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const
+export type JobStatus = typeof JOB_STATUSES[number]
+export const TERMINAL_STATUSES: readonly JobStatus[] = ['succeeded', 'failed', 'cancelled']
+
+export const JOB_TRIGGERS = ['api', 'webhook', 'schedule', 'retry'] as const
+export type JobTrigger = typeof JOB_TRIGGERS[number]
+
+export type JobParams = Record<string, unknown>
+
+export interface JobProgress {
+  done: number
+  total: number | null
+  message: string | null
+  updatedAt: Date
+}
+
+export interface JobErrorInfo {
+  message: string
+  code: string
+  retryable: boolean
+  /** True when the job failed because its last allowed attempt failed with a retryable error. */
+  attemptsExhausted?: boolean
+}
+
+/** A job as stored in the `jobs` collection. */
+export interface JobDocument {
+  _id: string
+  kind: string
+  params: JobParams
+  status: JobStatus
+  trigger: JobTrigger
+  requestId: string | null
+  attempts: number
+  maxAttempts: number
+  runAfter: Date
+  /** Random token of the claim that holds the job; every write of a runner filters on it. */
+  leaseOwner: string | null
+  /** Which gateway instance holds the lease (for operators). */
+  leaseInstance: string | null
+  leaseExpiresAt: Date | null
+  cancelRequested: boolean
+  progress: JobProgress | null
+  result: unknown
+  error: JobErrorInfo | null
+  dedupeKey: string | null
+  idempotencyKey: string | null
+  scheduleId: string | null
+  retryOf: string | null
+  retriedBy: string | null
+  createdAt: Date
+  startedAt: Date | null
+  finishedAt: Date | null
+  updatedAt: Date
+}
+
+export interface JobContext<P extends JobParams = JobParams> {
+  job: Readonly<JobDocument>
+  params: P
+  /** Aborted on cancel, timeout, lost lease or shutdown; `signal.reason` says which. */
+  signal: AbortSignal
+  /** pino child carrying jobId, kind, attempt and the triggering requestId. */
+  log: Logger
+  /** Records progress on the job; writes are coalesced so calling it per item is cheap. */
+  progress: (done: number, total?: number | null, message?: string | null) => void
+}
+
+export type JobHandler<P extends JobParams = JobParams> = (ctx: JobContext<P>) => Promise<unknown>
+
+export interface JobKindDefinition<P extends JobParams = JobParams> {
+  handler: JobHandler<P>
+  /** Attempts before a retryable failure becomes final (default JOBS_MAX_ATTEMPTS). */
+  maxAttempts?: number
+  /** Run time limit; on expiry the handler's signal aborts and the job fails (default JOBS_TIMEOUT_MS). */
+  timeoutMs?: number
+  /**
+   * Name of a lock shared by kinds that must never run at the same time, across instances too
+   * (e.g. two kinds that rewrite the same file). Held in the `locks` collection.
+   */
+  exclusive?: string
+  backoff?: { baseMs?: number, maxMs?: number }
+  description?: string
+}
+
+export interface EnqueueOptions {
+  trigger?: JobTrigger
+  requestId?: string | null
+  /** While a job with this key is queued, enqueueing again returns that job (coalescing). */
+  dedupeKey?: string
+  /** Caller-supplied key: a repeat returns the first job, whatever its state. */
+  idempotencyKey?: string
+  runAfter?: Date
+  maxAttempts?: number
+  scheduleId?: string
+  retryOf?: string
+}
+
+export interface EnqueueResult {
+  job: JobDocument
+  /** false when an existing job was returned (dedupe or idempotency). */
+  created: boolean
+  /** Why an existing job was returned. */
+  reusedBy?: 'dedupe' | 'idempotency'
+}

@@ -1,0 +1,35 @@
+import fp from 'fastify-plugin'
+import { MongoClient, type Db } from 'mongodb'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    mongo: { client: MongoClient, db: Db }
+  }
+}
+
+/** Connects before anything else starts, so a wrong URI stops start-up with a clear message. */
+export async function connectMongo (uri: string, dbName: string): Promise<{ client: MongoClient, db: Db }> {
+  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 10_000, appName: 'integration-gateway' })
+  try {
+    await client.connect()
+    const db = client.db(dbName)
+    await db.command({ ping: 1 })
+    return { client, db }
+  } catch (err) {
+    await client.close().catch(() => {})
+    const reason = err instanceof Error ? err.message : String(err)
+    throw new Error(`cannot use MongoDB at ${redactUri(uri)} (database ${dbName}): ${reason}`, { cause: err })
+  }
+}
+
+/** The URI without its password, for messages and logs. */
+export function redactUri (uri: string): string {
+  return uri.replace(/\/\/([^:/@]+):([^@]*)@/, '//$1:***@')
+}
+
+export default fp(async (app) => {
+  const mongo = await connectMongo(app.config.MONGODB_URI, app.config.MONGODB_DB)
+  app.decorate('mongo', mongo)
+  // Registered first, so this hook runs last on close: everything else can still write while shutting down.
+  app.addHook('onClose', async () => { await mongo.client.close() })
+}, { name: 'mongo', dependencies: ['config'] })

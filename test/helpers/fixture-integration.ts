@@ -1,0 +1,99 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { FastifyInstance } from 'fastify'
+import Type from 'typebox'
+import type { Integration } from '../../src/integration.js'
+import { PermanentError, RetryableError } from '../../src/jobs/errors.js'
+import { triggerJob } from '../../src/jobs/http.js'
+
+/**
+ * A small integration used by the core's tests: real job kinds plugged in through the same contract as
+ * the real integrations, so the engine under test is the real one.
+ */
+export const fixtureIntegration: Integration = {
+  name: 'fixture',
+  config: {
+    FIXTURE_SCHEDULE_MS: Type.Integer({ default: 0, description: 'test only: interval of fixture.tick, 0 = off' })
+  },
+  setup ({ config, db }) {
+    const executions = db.collection<{ jobId: string, event: string, pid: number, at: Date }>('executions')
+    const record = (jobId: string, event: string) => executions.insertOne({ jobId, event, pid: process.pid, at: new Date() })
+    const scheduleMs = Number(config.FIXTURE_SCHEDULE_MS)
+    return {
+      jobs: {
+        'fixture.noop': { handler: async () => ({ ok: true }) },
+        'fixture.record': {
+          async handler ({ job, params, signal }) {
+            await record(job._id, 'started')
+            const ms = Number(params.ms ?? 0)
+            if (ms > 0) await sleep(ms, undefined, { signal })
+            await record(job._id, 'completed')
+            return { pid: process.pid }
+          }
+        },
+        'fixture.sleep': {
+          async handler ({ params, signal, progress }) {
+            const steps = 10
+            for (let i = 0; i < steps; i++) {
+              progress(i, steps, `step ${i}`)
+              await sleep(Number(params.ms ?? 1000) / steps, undefined, { signal })
+            }
+            return { slept: params.ms }
+          }
+        },
+        'fixture.flaky': {
+          maxAttempts: 4,
+          async handler ({ job, params }) {
+            if (job.attempts <= Number(params.failTimes ?? 0)) throw new RetryableError(`flaky failure ${job.attempts}`, { code: 'FLAKY' })
+            return { attempts: job.attempts }
+          }
+        },
+        'fixture.permanent': {
+          async handler () { throw new PermanentError('the input is invalid', { code: 'BAD_INPUT' }) }
+        },
+        'fixture.crash': {
+          async handler () { throw new TypeError('cannot read properties of undefined') }
+        },
+        'fixture.hang': {
+          timeoutMs: 300,
+          // Ignores its signal on purpose: the runner must still time it out.
+          async handler () { await new Promise(() => {}) }
+        },
+        'fixture.exclusive-a': {
+          exclusive: 'fixture.file',
+          async handler ({ job, params }) {
+            await record(job._id, 'started')
+            await sleep(Number(params.ms ?? 200))
+            await record(job._id, 'completed')
+          }
+        },
+        'fixture.exclusive-b': {
+          exclusive: 'fixture.file',
+          async handler ({ job, params }) {
+            await record(job._id, 'started')
+            await sleep(Number(params.ms ?? 200))
+            await record(job._id, 'completed')
+          }
+        }
+      },
+      schedules: [
+        { id: 'fixture.tick', kind: 'fixture.noop', everyMs: scheduleMs > 0 ? scheduleMs : 60_000, enabled: scheduleMs > 0 },
+        { id: 'fixture.daily', kind: 'fixture.noop', cron: '0 6 * * *', timezone: 'UTC' }
+      ],
+      async routes (app: FastifyInstance) {
+        app.post('/fixture/trigger', {
+          schema: {
+            body: Type.Object({
+              kind: Type.String(),
+              params: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+              dedupeKey: Type.Optional(Type.String())
+            })
+          }
+        }, async (request, reply) => {
+          const body = request.body as { kind: string, params?: Record<string, unknown>, dedupeKey?: string }
+          const result = await triggerJob(request, reply, body.kind, body.params ?? {}, body.dedupeKey === undefined ? {} : { dedupeKey: body.dedupeKey })
+          return result.body
+        })
+      }
+    }
+  }
+}
