@@ -16,8 +16,10 @@ export class JobStateError extends Error {
 /** What routes and schedules use: enqueue, retry and cancel, on top of the store and the local runner. */
 export function createJobService (store: JobStore, registry: JobRegistry, runner: JobRunner) {
   async function enqueue (kind: string, params: JobParams = {}, options: EnqueueOptions = {}): Promise<EnqueueResult> {
-    if (!registry.has(kind)) throw new Error(`unknown job kind ${kind}`)
-    const result = await store.enqueue(kind, params, options)
+    const definition = registry.get(kind)
+    if (definition === undefined) throw new Error(`unknown job kind ${kind}`)
+    const maxAttempts = options.maxAttempts ?? definition.maxAttempts
+    const result = await store.enqueue(kind, params, maxAttempts === undefined ? options : { ...options, maxAttempts })
     if (result.created) runner.wake()
     return result
   }

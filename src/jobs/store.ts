@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Collection, Db, Filter } from 'mongodb'
+import { ensureIndexes as createMissingIndexes } from '../lib/indexes.js'
 import { isDuplicateKeyError } from '../lib/mongo-errors.js'
 import type {
   EnqueueOptions, EnqueueResult, JobDocument, JobErrorInfo, JobParams, JobProgress, JobStatus
@@ -34,14 +35,14 @@ export function createJobStore (db: Db, defaults: JobDefaults) {
   const keys: Collection<JobKeyDocument> = db.collection<JobKeyDocument>('job_keys')
 
   async function ensureIndexes (): Promise<void> {
-    await jobs.createIndexes([
+    await createMissingIndexes(jobs, [
       { key: { status: 1, runAfter: 1 }, name: 'claim' },
       { key: { status: 1, leaseExpiresAt: 1 }, name: 'expired_leases' },
       { key: { createdAt: -1, _id: -1 }, name: 'list' },
       { key: { kind: 1, createdAt: -1 }, name: 'list_by_kind' },
       { key: { finishedAt: 1 }, name: 'purge' }
     ])
-    await keys.createIndex({ createdAt: 1 }, { name: 'purge' })
+    await createMissingIndexes(keys, [{ key: { createdAt: 1 }, name: 'purge' }])
   }
 
   function newJob (kind: string, params: JobParams, options: EnqueueOptions, id = randomUUID()): JobDocument {
@@ -212,7 +213,7 @@ export function createJobStore (db: Db, defaults: JobDefaults) {
     const job = await jobs.findOneAndUpdate(
       owned(id, owner),
       { $set: { leaseExpiresAt: new Date(now.getTime() + leaseMs), updatedAt: now } },
-      { returnDocument: 'after', projection: { cancelRequested: 1 } }
+      { returnDocument: 'after' } // no projection: FerretDB 1.24 rejects it in findAndModify
     )
     return job === null ? null : { cancelRequested: job.cancelRequested === true }
   }
@@ -262,7 +263,7 @@ export function createJobStore (db: Db, defaults: JobDefaults) {
 
   /** Once a job starts, its dedupe key no longer coalesces: later triggers need a run of their own. */
   async function dropDedupeKey (job: JobDocument): Promise<void> {
-    if (job.dedupeKey === null) return
+    if (job.dedupeKey == null) return
     await keys.deleteOne({ _id: `dedupe:${job.kind}:${job.dedupeKey}`, jobId: job._id })
   }
 

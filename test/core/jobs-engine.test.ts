@@ -1,0 +1,232 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import t from 'tap'
+import { build, testConfig, waitFor, waitForStatus } from '../helpers/app.js'
+
+const noRunner = { JOBS_RUNNER_ENABLED: 'false', SCHEDULER_ENABLED: 'false' }
+
+t.test('two concurrent enqueues with one dedupe key coalesce into one job', async (t) => {
+  const app = await build(t, { env: noRunner })
+  const results = await Promise.all(Array.from({ length: 5 }, () =>
+    app.jobs.enqueue('fixture.noop', {}, { dedupeKey: 'same' })))
+  const ids = new Set(results.map((r) => r.job._id))
+  t.equal(ids.size, 1, 'every enqueue returned the same job')
+  t.equal(results.filter((r) => r.created).length, 1, 'exactly one enqueue created it')
+  t.equal(await app.jobs.store.collection.countDocuments({ kind: 'fixture.noop' }), 1)
+  const other = await app.jobs.enqueue('fixture.noop', {}, { dedupeKey: 'other' })
+  t.ok(other.created, 'another key makes another job')
+})
+
+t.test('two app instances racing to enqueue one dedupe key create one job', async (t) => {
+  const config = testConfig(noRunner)
+  const a = await build(t, { config })
+  const b = await build(t, { config, keepDatabase: true })
+  const results = await Promise.all([
+    ...Array.from({ length: 4 }, () => a.jobs.enqueue('fixture.noop', {}, { dedupeKey: 'k' })),
+    ...Array.from({ length: 4 }, () => b.jobs.enqueue('fixture.noop', {}, { dedupeKey: 'k' }))
+  ])
+  t.equal(new Set(results.map((r) => r.job._id)).size, 1)
+  t.equal(await a.jobs.store.collection.countDocuments({}), 1)
+})
+
+t.test('once the coalesced job starts, a new trigger makes a new job', async (t) => {
+  const app = await build(t)
+  const first = await app.jobs.enqueue('fixture.sleep', { ms: 400 }, { dedupeKey: 'x' })
+  await waitForStatus(app, first.job._id, ['running'])
+  const second = await app.jobs.enqueue('fixture.sleep', { ms: 10 }, { dedupeKey: 'x' })
+  t.ok(second.created)
+  t.not(second.job._id, first.job._id)
+  await waitForStatus(app, second.job._id, ['succeeded'])
+})
+
+t.test('Idempotency-Key: a repeat answers 200 with the first job', async (t) => {
+  const app = await build(t, { env: noRunner })
+  const send = () => app.inject({ method: 'POST', url: '/fixture/trigger', headers: { 'idempotency-key': 'delivery-1' }, payload: { kind: 'fixture.noop' } })
+  const first = await send()
+  const again = await send()
+  t.equal(first.statusCode, 202)
+  t.equal(again.statusCode, 200)
+  t.equal(again.json().jobId, first.json().jobId)
+  const without = await app.inject({ method: 'POST', url: '/fixture/trigger', payload: { kind: 'fixture.noop' } })
+  t.equal(without.statusCode, 202)
+  t.not(without.json().jobId, first.json().jobId, 'no key, no dedupe')
+})
+
+t.test('a retryable failure is retried with backoff, then succeeds', async (t) => {
+  const app = await build(t)
+  const { job } = await app.jobs.enqueue('fixture.flaky', { failTimes: 2 })
+  const done = await waitForStatus(app, job._id, ['succeeded', 'failed'])
+  t.equal(done.status, 'succeeded')
+  t.equal(done.attempts, 3)
+  t.same(done.result, { attempts: 3 })
+})
+
+t.test('retryable failures stop at maxAttempts and say so', async (t) => {
+  const app = await build(t)
+  const { job } = await app.jobs.enqueue('fixture.flaky', { failTimes: 10 })
+  const done = await waitForStatus(app, job._id, ['succeeded', 'failed'])
+  t.equal(done.status, 'failed')
+  t.equal(done.attempts, 4)
+  t.match(done.error, { code: 'FLAKY', retryable: true, attemptsExhausted: true })
+})
+
+t.test('a non-retryable failure fails at once', async (t) => {
+  const app = await build(t)
+  const { job } = await app.jobs.enqueue('fixture.permanent', {})
+  const done = await waitForStatus(app, job._id, ['failed'])
+  t.equal(done.attempts, 1)
+  t.match(done.error, { code: 'BAD_INPUT', retryable: false, message: 'the input is invalid' })
+  const crash = await app.jobs.enqueue('fixture.crash', {})
+  const crashed = await waitForStatus(app, crash.job._id, ['failed'])
+  t.equal(crashed.attempts, 1, 'an unmarked error is not retried')
+  t.match(crashed.error, { code: 'HANDLER_ERROR', retryable: false })
+})
+
+t.test('a job over its time limit fails with a timeout error, even if it ignores its signal', async (t) => {
+  const app = await build(t)
+  const { job } = await app.jobs.enqueue('fixture.hang', {})
+  const done = await waitForStatus(app, job._id, ['failed'], 5000)
+  t.match(done.error, { code: 'JOB_TIMEOUT', retryable: false })
+  t.equal(app.jobs.runner.activeCount(), 0, 'the slot is free again')
+})
+
+t.test('cancel: a queued job is cancelled at once, a running one is aborted', async (t) => {
+  const app = await build(t, { env: { JOBS_RUNNER_ENABLED: 'false' } })
+  const queued = await app.jobs.enqueue('fixture.noop', {})
+  const res = await app.inject({ method: 'POST', url: `/jobs/${queued.job._id}/cancel` })
+  t.equal(res.statusCode, 200)
+  t.equal(res.json().status, 'cancelled')
+  const again = await app.inject({ method: 'POST', url: `/jobs/${queued.job._id}/cancel` })
+  t.equal(again.statusCode, 409)
+  t.equal((await app.inject({ method: 'POST', url: '/jobs/nope/cancel' })).statusCode, 404)
+
+  app.jobs.runner.start()
+  const running = await app.jobs.enqueue('fixture.sleep', { ms: 20_000 })
+  await waitForStatus(app, running.job._id, ['running'])
+  const started = Date.now()
+  const cancel = await app.inject({ method: 'POST', url: `/jobs/${running.job._id}/cancel` })
+  t.equal(cancel.statusCode, 200)
+  t.equal(cancel.json().cancelRequested, true)
+  const done = await waitForStatus(app, running.job._id, ['cancelled', 'succeeded', 'failed'])
+  t.equal(done.status, 'cancelled')
+  t.ok(Date.now() - started < 2000, 'stopped promptly')
+})
+
+t.test('cancel reaches a job running on another instance through its heartbeat', async (t) => {
+  const config = testConfig({ JOBS_LEASE_MS: '1500' })
+  const runnerApp = await build(t, { config })
+  const apiApp = await build(t, { config: { ...config, JOBS_RUNNER_ENABLED: false }, keepDatabase: true })
+  const { job } = await apiApp.jobs.enqueue('fixture.sleep', { ms: 20_000 })
+  await waitForStatus(apiApp, job._id, ['running'])
+  await apiApp.inject({ method: 'POST', url: `/jobs/${job._id}/cancel` })
+  const done = await waitForStatus(runnerApp, job._id, ['cancelled', 'succeeded', 'failed'], 5000)
+  t.equal(done.status, 'cancelled')
+})
+
+t.test('retry: a failed job becomes a new queued job linked to the old one', async (t) => {
+  const app = await build(t)
+  const { job } = await app.jobs.enqueue('fixture.permanent', {})
+  await waitForStatus(app, job._id, ['failed'])
+  const res = await app.inject({ method: 'POST', url: `/jobs/${job._id}/retry`, headers: { 'x-request-id': 'retry-req-1' } })
+  t.equal(res.statusCode, 202)
+  const { jobId } = res.json()
+  t.not(jobId, job._id)
+  const retried = await app.jobs.get(jobId)
+  t.equal(retried?.retryOf, job._id)
+  t.equal(retried?.trigger, 'retry')
+  t.equal(retried?.requestId, 'retry-req-1')
+  t.equal((await app.jobs.get(job._id))?.retriedBy, jobId)
+  const succeeded = await app.jobs.enqueue('fixture.noop', {})
+  await waitForStatus(app, succeeded.job._id, ['succeeded'])
+  t.equal((await app.inject({ method: 'POST', url: `/jobs/${succeeded.job._id}/retry` })).statusCode, 409)
+})
+
+t.test('kinds sharing an exclusive lock never overlap', async (t) => {
+  const app = await build(t, { env: { JOBS_CONCURRENCY: '4' } })
+  const ids = []
+  for (let i = 0; i < 3; i++) {
+    ids.push((await app.jobs.enqueue('fixture.exclusive-a', { ms: 150 })).job._id)
+    ids.push((await app.jobs.enqueue('fixture.exclusive-b', { ms: 150 })).job._id)
+  }
+  for (const id of ids) await waitForStatus(app, id, ['succeeded'], 30_000)
+  const events = await app.mongo.db.collection('executions').find({}).sort({ at: 1 }).toArray()
+  let inside = 0
+  let maxInside = 0
+  for (const e of events) {
+    inside += e.event === 'started' ? 1 : -1
+    maxInside = Math.max(maxInside, inside)
+  }
+  t.equal(maxInside, 1, 'at most one holder of the lock at any time')
+  t.equal(events.length, 12)
+})
+
+t.test('graceful drain: running jobs finish within SHUTDOWN_DRAIN_MS', async (t) => {
+  const config = testConfig({ SHUTDOWN_DRAIN_MS: '5000' })
+  const app = await build(t, { config })
+  const { job } = await app.jobs.enqueue('fixture.sleep', { ms: 500 })
+  await waitForStatus(app, job._id, ['running'])
+  const observer = await build(t, { config: { ...config, JOBS_RUNNER_ENABLED: false }, keepDatabase: true })
+  await app.close()
+  const after = await observer.jobs.get(job._id)
+  t.equal(after?.status, 'succeeded')
+})
+
+t.test('graceful drain: jobs still running at the deadline go back to the queue', async (t) => {
+  const config = testConfig({ SHUTDOWN_DRAIN_MS: '200' })
+  const app = await build(t, { config })
+  const { job } = await app.jobs.enqueue('fixture.sleep', { ms: 30_000 })
+  await waitForStatus(app, job._id, ['running'])
+  const observer = await build(t, { config: { ...config, JOBS_RUNNER_ENABLED: false }, keepDatabase: true })
+  await app.close()
+  const after = await observer.jobs.get(job._id)
+  t.equal(after?.status, 'queued')
+  t.equal(after?.attempts, 0, 'the interrupted attempt does not count')
+  t.equal(after?.leaseOwner ?? null, null)
+})
+
+t.test('a runner that lost its lease cannot complete the job', async (t) => {
+  const app = await build(t, { env: noRunner })
+  const { store } = app.jobs
+  const { job } = await app.jobs.enqueue('fixture.noop', {})
+  const first = await store.claim(['fixture.noop'], 'runner-a', 'a', 50)
+  t.equal(first?._id, job._id)
+  await sleep(100)
+  const recovered = await store.recoverExpiredLease()
+  t.equal(recovered?.status, 'queued')
+  const second = await store.claim(['fixture.noop'], 'runner-b', 'b', 10_000)
+  t.equal(second?._id, job._id)
+  t.equal(second?.attempts, 2)
+  t.equal(await store.succeed(job._id, 'runner-a', { from: 'a' }), false, 'stale owner is refused')
+  t.equal(await store.recordProgress(job._id, 'runner-a', { done: 1, total: 1, message: null, updatedAt: new Date() }), false)
+  t.equal(await store.heartbeat(job._id, 'runner-a', 1000), null, 'its heartbeat reports the loss')
+  t.equal(await store.succeed(job._id, 'runner-b', { from: 'b' }), true)
+  t.same((await store.get(job._id))?.result, { from: 'b' })
+})
+
+t.test('a running handler whose lease is taken over is aborted and writes nothing', async (t) => {
+  const config = testConfig({ JOBS_LEASE_MS: '1200' })
+  const app = await build(t, { config })
+  const { job } = await app.jobs.enqueue('fixture.sleep', { ms: 20_000 })
+  const running = await waitForStatus(app, job._id, ['running'])
+  // Another runner steals the job, as if this runner had stalled past its lease.
+  await app.jobs.store.collection.updateOne({ _id: job._id }, { $set: { leaseOwner: 'thief', leaseExpiresAt: new Date(Date.now() + 60_000) } })
+  await waitFor(async () => app.jobs.runner.activeCount() === 0, 5000, 'the runner to drop the job')
+  const after = await app.jobs.get(job._id)
+  t.equal(after?.status, 'running')
+  t.equal(after?.leaseOwner, 'thief', 'the old runner did not overwrite the new owner')
+  t.equal(after?.attempts, running.attempts)
+})
+
+t.test('progress is recorded while a job runs', async (t) => {
+  const app = await build(t)
+  const { job } = await app.jobs.enqueue('fixture.sleep', { ms: 1500 })
+  const withProgress = await waitFor(async () => {
+    const j = await app.jobs.get(job._id)
+    return j?.progress != null && j.progress.done > 0 ? j : null
+  }, 5000, 'progress')
+  t.equal(withProgress.progress?.total, 10)
+  const res = await app.inject({ method: 'GET', url: `/jobs/${job._id}` })
+  t.ok(Number(res.headers['retry-after']) >= 1, 'a running job carries a polling hint')
+  t.match(res.json().progress, { total: 10, message: /^step / })
+  t.match(res.json().lease, { instance: String })
+  await waitForStatus(app, job._id, ['succeeded'])
+})
