@@ -53,7 +53,6 @@ export function createJobRunner (store: JobStore, locks: Locks, registry: JobReg
   let state: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle'
   let loop: Promise<void> = Promise.resolve()
   let wakeUp: (() => void) | null = null
-  let lastLeaseCheck = 0
 
   function wake (): void {
     wakeUp?.()
@@ -71,28 +70,35 @@ export function createJobRunner (store: JobStore, locks: Locks, registry: JobReg
     })
   }
 
-  async function recoverExpiredLeases (): Promise<void> {
-    // Checked at a fraction of the lease length: a crashed runner's job is taken over soon after expiry.
-    if (Date.now() - lastLeaseCheck < Math.min(leaseMs / 4, 5000)) return
-    lastLeaseCheck = Date.now()
-    for (let i = 0; i < 100; i++) {
-      const job = await store.recoverExpiredLease()
-      if (job === null) break
-      log.warn({ jobId: job._id, kind: job.kind, status: job.status }, 'recovered a job whose runner lost its lease')
-    }
+  let lastRecovery = 0
+
+  async function recoverJobs (): Promise<void> {
+    // At a fraction of the lease length, so a crashed runner's job is taken over soon after its lease expires.
+    if (Date.now() - lastRecovery < Math.min(leaseMs / 4, 5000)) return
+    lastRecovery = Date.now()
+    const acted = await store.recoverJobs()
+    if (acted > 0) log.warn({ jobs: acted }, 'recovered jobs left behind by a runner that stopped')
   }
 
   async function run (): Promise<void> {
     while (state === 'running') {
       try {
-        await recoverExpiredLeases()
+        await recoverJobs()
+        // Claim in batches: one look at the queue, then the free slots' worth of atomic claims in parallel.
         while (state === 'running' && active.size < concurrency) {
-          const owner = `${instanceId}:${randomUUID()}`
           const started = performance.now()
-          const job = await store.claim(registry.kinds(), owner, instanceId, leaseMs)
-          if (job === null) break
-          events.emit('claimed', { job, claimMs: performance.now() - started })
-          launch(job)
+          const jobs = await store.claim(registry.kinds(), concurrency - active.size, () => `${instanceId}:${randomUUID()}`, instanceId, leaseMs)
+          const claimMs = performance.now() - started
+          if (state !== 'running') {
+            // Stopped while claiming: hand the jobs straight back.
+            await Promise.all(jobs.map((job) => store.release(job._id, job.leaseOwner as string)))
+            break
+          }
+          for (const job of jobs) {
+            events.emit('claimed', { job, claimMs })
+            launch(job)
+          }
+          if (jobs.length === 0) break
         }
       } catch (err) {
         log.error({ err }, 'job runner could not claim jobs; trying again')

@@ -15,6 +15,14 @@ interface JobKeyDocument {
   createdAt: Date
 }
 
+/** One won claim of a job; `_id` is `<jobId>:<claimSeq>`, so each claim of a job has exactly one winner. */
+interface JobClaimDocument {
+  _id: string
+  jobId: string
+  owner: string
+  at: Date
+}
+
 export interface ListJobsQuery {
   kind?: string
   status?: JobStatus
@@ -24,25 +32,40 @@ export interface ListJobsQuery {
 
 export interface JobDefaults {
   maxAttempts: number
+  /** Order claims by due time. Off where the server cannot sort without scanning (FerretDB 1.x). */
+  sortedClaims?: boolean
 }
 
+const TERMINAL: JobStatus[] = ['succeeded', 'failed', 'cancelled']
+
 /**
- * Every read and write of the `jobs` collection. Each state change is one conditional single-document
- * update (no transactions), and each write a runner makes filters on its lease token.
+ * Every read and write of jobs. Each state change is one conditional single-document update (no
+ * transactions), and each write a runner makes filters on its lease token.
+ *
+ * Live jobs (queued, running) are in `jobs`; a job that finishes is moved to `jobs_done`. Claims, heartbeats
+ * and lease checks so touch only the live set, which matters on servers that answer these queries by
+ * scanning (FerretDB 1.x on SQLite does), while finished jobs are kept for JOBS_RETENTION_DAYS.
  */
 export function createJobStore (db: Db, defaults: JobDefaults) {
   const jobs: Collection<JobDocument> = db.collection<JobDocument>('jobs')
+  const done: Collection<JobDocument> = db.collection<JobDocument>('jobs_done')
   const keys: Collection<JobKeyDocument> = db.collection<JobKeyDocument>('job_keys')
+  const claims: Collection<JobClaimDocument> = db.collection<JobClaimDocument>('job_claims')
 
   async function ensureIndexes (): Promise<void> {
     await createMissingIndexes(jobs, [
       { key: { status: 1, runAfter: 1 }, name: 'claim' },
       { key: { status: 1, leaseExpiresAt: 1 }, name: 'expired_leases' },
       { key: { createdAt: -1, _id: -1 }, name: 'list' },
+      { key: { kind: 1, createdAt: -1 }, name: 'list_by_kind' }
+    ])
+    await createMissingIndexes(done, [
+      { key: { createdAt: -1, _id: -1 }, name: 'list' },
       { key: { kind: 1, createdAt: -1 }, name: 'list_by_kind' },
       { key: { finishedAt: 1 }, name: 'purge' }
     ])
     await createMissingIndexes(keys, [{ key: { createdAt: 1 }, name: 'purge' }])
+    await createMissingIndexes(claims, [{ key: { at: 1 }, name: 'purge' }])
   }
 
   function newJob (kind: string, params: JobParams, options: EnqueueOptions, id = randomUUID()): JobDocument {
@@ -60,6 +83,7 @@ export function createJobStore (db: Db, defaults: JobDefaults) {
       leaseOwner: null,
       leaseInstance: null,
       leaseExpiresAt: null,
+      claimSeq: 0,
       cancelRequested: false,
       progress: null,
       result: null,
@@ -84,7 +108,7 @@ export function createJobStore (db: Db, defaults: JobDefaults) {
     } catch (err) {
       if (!isDuplicateKeyError(err)) throw err
     }
-    const stored = await jobs.findOne({ _id: job._id })
+    const stored = await get(job._id)
     if (stored === null) throw new Error(`job ${job._id} vanished right after insert`)
     return stored
   }
@@ -97,7 +121,7 @@ export function createJobStore (db: Db, defaults: JobDefaults) {
     for (let attempt = 0; attempt < 40; attempt++) {
       const key = await keys.findOne({ _id: keyId })
       if (key === null) return null
-      const job = await jobs.findOne({ _id: key.jobId })
+      const job = await get(key.jobId)
       if (job !== null) return job
       if (Date.now() - key.createdAt.getTime() > 2000) return insertJobOnce({ ...fallback(), _id: key.jobId })
       await sleep(50)
@@ -154,49 +178,107 @@ export function createJobStore (db: Db, defaults: JobDefaults) {
   }
 
   /**
-   * Claims the oldest due job of the given kinds: one atomic findOneAndUpdate that sets a fresh lease token.
+   * Claims up to `limit` due jobs of the given kinds. A claim is won by inserting `<jobId>:<claimSeq>` into
+   * `job_claims`: a unique `_id` is the one guarantee every supported server gives under concurrency
+   * (FerretDB 1.x applies findAndModify as a read then a write, so two runners could both match one job).
+   * The winner then marks the job running with its own lease token (`owner()` makes one per job).
    */
-  async function claim (kinds: string[], owner: string, instance: string, leaseMs: number): Promise<JobDocument | null> {
+  async function claim (kinds: string[], limit: number, owner: () => string, instance: string, leaseMs: number): Promise<JobDocument[]> {
     const now = new Date()
+    const cursor = jobs.find({ status: 'queued', runAfter: { $lte: now }, kind: { $in: kinds } }).limit(limit * 3)
+    // Without an index-backed sort (FerretDB 1.x) claims follow insertion order, which is close to FIFO.
+    if (defaults.sortedClaims === true) cursor.sort({ runAfter: 1, createdAt: 1 })
+    const candidates = await cursor.toArray()
+    // Other runners see the same candidates: start at a random point so they mostly try different ones.
+    const offset = Math.floor(Math.random() * Math.max(1, candidates.length))
+    const ordered = [...candidates.slice(offset), ...candidates.slice(0, offset)]
+    const claimed: JobDocument[] = []
+    for (let i = 0; i < ordered.length && claimed.length < limit;) {
+      const batch = ordered.slice(i, i + limit - claimed.length)
+      i += batch.length
+      const results = await Promise.all(batch.map((candidate) => claimOne(candidate, owner(), instance, leaseMs, now)))
+      for (const job of results) if (job !== null) claimed.push(job)
+    }
+    return claimed
+  }
+
+  async function claimOne (candidate: JobDocument, owner: string, instance: string, leaseMs: number, now: Date): Promise<JobDocument | null> {
+    const claimSeq = (candidate.claimSeq ?? 0) + 1
+    try {
+      await claims.insertOne({ _id: `${candidate._id}:${claimSeq}`, jobId: candidate._id, owner, at: now })
+    } catch (err) {
+      if (isDuplicateKeyError(err)) return null // another runner won this claim
+      throw err
+    }
     return jobs.findOneAndUpdate(
-      { status: 'queued', runAfter: { $lte: now }, kind: { $in: kinds } },
+      { _id: candidate._id, status: 'queued' },
       {
-        $set: {
-          status: 'running',
-          leaseOwner: owner,
-          leaseInstance: instance,
-          leaseExpiresAt: new Date(now.getTime() + leaseMs),
-          startedAt: now,
-          updatedAt: now
-        },
+        $set: { status: 'running', claimSeq, leaseOwner: owner, leaseInstance: instance, leaseExpiresAt: new Date(now.getTime() + leaseMs), startedAt: now, updatedAt: now },
         $inc: { attempts: 1 }
       },
-      { sort: { runAfter: 1, createdAt: 1 }, returnDocument: 'after' }
+      { returnDocument: 'after' }
     )
   }
 
   /**
-   * Puts a running job whose runner stopped renewing its lease back in the queue (the attempt counts), or
-   * fails it when that was its last attempt. Returns the job it acted on, if any.
+   * Housekeeping the runner does every few seconds: a running job whose runner stopped renewing its lease goes
+   * back to the queue (the attempt counts) or fails when that was its last attempt; a job finished but not yet
+   * moved to `jobs_done` (its runner crashed in between) is moved. Returns how many jobs it acted on.
    */
-  async function recoverExpiredLease (): Promise<JobDocument | null> {
-    const now = new Date()
-    const expired = await jobs.findOne({ status: 'running', leaseExpiresAt: { $lt: now } })
-    if (expired === null) return null
-    const filter: Filter<JobDocument> = { _id: expired._id, status: 'running', leaseOwner: expired.leaseOwner }
-    if (expired.cancelRequested) {
-      return jobs.findOneAndUpdate(filter, { $set: { ...cleared(now), status: 'cancelled', finishedAt: now } }, { returnDocument: 'after' })
+  async function recoverJobs (): Promise<number> {
+    let acted = 0
+    for (let i = 0; i < 100; i++) {
+      const now = new Date()
+      const expired = await jobs.findOne({ status: 'running', leaseExpiresAt: { $lt: now } })
+      if (expired === null) break
+      if (await recoverExpiredLease(expired, now) !== null) acted++
     }
-    if (expired.attempts >= expired.maxAttempts) {
+    for (let i = 0; i < 100; i++) {
+      const finished = await jobs.findOne({ status: { $in: TERMINAL } })
+      if (finished === null) break
+      await archive(finished)
+      acted++
+    }
+    return acted
+  }
+
+  async function recoverExpiredLease (expired: JobDocument, now: Date): Promise<JobDocument | null> {
+    const filter: Filter<JobDocument> = { _id: expired._id, status: 'running', leaseOwner: expired.leaseOwner }
+    let set: Partial<JobDocument>
+    if (expired.cancelRequested) {
+      set = { ...cleared(now), status: 'cancelled', finishedAt: now }
+    } else if (expired.attempts >= expired.maxAttempts) {
       const error: JobErrorInfo = {
         message: `runner ${expired.leaseInstance ?? '?'} stopped renewing its lease and no attempts are left`,
         code: 'LEASE_EXPIRED',
         retryable: true,
         attemptsExhausted: true
       }
-      return jobs.findOneAndUpdate(filter, { $set: { ...cleared(now), status: 'failed', error, finishedAt: now } }, { returnDocument: 'after' })
+      set = { ...cleared(now), status: 'failed', error, finishedAt: now }
+    } else {
+      set = { ...cleared(now), status: 'queued', runAfter: now }
     }
-    return jobs.findOneAndUpdate(filter, { $set: { ...cleared(now), status: 'queued', runAfter: now } }, { returnDocument: 'after' })
+    const recovered = await jobs.findOneAndUpdate(filter, { $set: set }, { returnDocument: 'after' })
+    if (recovered !== null && TERMINAL.includes(recovered.status)) await archive(recovered)
+    return recovered
+  }
+
+  /** Moves a finished job to `jobs_done`: copy first, then delete, so a crash in between loses nothing. */
+  async function archive (job: JobDocument): Promise<void> {
+    try {
+      await done.insertOne(job)
+    } catch (err) {
+      if (!isDuplicateKeyError(err)) throw err
+    }
+    await jobs.deleteOne({ _id: job._id, status: job.status })
+  }
+
+  /** Applies a final state to a job this owner holds, then archives it. False when the lease was lost. */
+  async function finish (id: string, owner: string, set: Partial<JobDocument>): Promise<boolean> {
+    const job = await jobs.findOneAndUpdate(owned(id, owner), { $set: set }, { returnDocument: 'after' })
+    if (job === null) return false
+    await archive(job)
+    return true
   }
 
   function cleared (now: Date) {
@@ -210,9 +292,10 @@ export function createJobStore (db: Db, defaults: JobDefaults) {
   /** Renews the lease. Returns null when the lease was lost (someone else owns the job now). */
   async function heartbeat (id: string, owner: string, leaseMs: number): Promise<{ cancelRequested: boolean } | null> {
     const now = new Date()
+    const leaseExpiresAt = new Date(now.getTime() + leaseMs)
     const job = await jobs.findOneAndUpdate(
       owned(id, owner),
-      { $set: { leaseExpiresAt: new Date(now.getTime() + leaseMs), updatedAt: now } },
+      { $set: { leaseExpiresAt, updatedAt: now } },
       { returnDocument: 'after' } // no projection: FerretDB 1.24 rejects it in findAndModify
     )
     return job === null ? null : { cancelRequested: job.cancelRequested === true }
@@ -225,18 +308,14 @@ export function createJobStore (db: Db, defaults: JobDefaults) {
 
   async function succeed (id: string, owner: string, result: unknown): Promise<boolean> {
     const now = new Date()
-    const r = await jobs.updateOne(owned(id, owner), {
-      $set: { ...cleared(now), status: 'succeeded', result: result ?? null, error: null, finishedAt: now }
-    })
-    return r.matchedCount === 1
+    return finish(id, owner, { ...cleared(now), status: 'succeeded', result: result ?? null, error: null, finishedAt: now })
   }
 
   async function fail (id: string, owner: string, error: JobErrorInfo, result?: unknown): Promise<boolean> {
     const now = new Date()
     const set: Partial<JobDocument> = { ...cleared(now), status: 'failed', error, finishedAt: now }
     if (result !== undefined) set.result = result
-    const r = await jobs.updateOne(owned(id, owner), { $set: set })
-    return r.matchedCount === 1
+    return finish(id, owner, set)
   }
 
   async function retryLater (id: string, owner: string, error: JobErrorInfo, runAfter: Date): Promise<boolean> {
@@ -248,8 +327,7 @@ export function createJobStore (db: Db, defaults: JobDefaults) {
 
   async function markCancelled (id: string, owner: string): Promise<boolean> {
     const now = new Date()
-    const r = await jobs.updateOne(owned(id, owner), { $set: { ...cleared(now), status: 'cancelled', finishedAt: now } })
-    return r.matchedCount === 1
+    return finish(id, owner, { ...cleared(now), status: 'cancelled', finishedAt: now })
   }
 
   /** Gives a job back to the queue without counting the attempt (shutdown, or its lock was busy). */
@@ -268,7 +346,7 @@ export function createJobStore (db: Db, defaults: JobDefaults) {
   }
 
   async function get (id: string): Promise<JobDocument | null> {
-    return jobs.findOne({ _id: id })
+    return (await jobs.findOne({ _id: id })) ?? (await done.findOne({ _id: id }))
   }
 
   async function list (query: ListJobsQuery): Promise<JobDocument[]> {
@@ -279,7 +357,14 @@ export function createJobStore (db: Db, defaults: JobDefaults) {
       const { createdAt, id } = query.cursor
       filter.$or = [{ createdAt: { $lt: createdAt } }, { createdAt, _id: { $lt: id } }]
     }
-    return jobs.find(filter).sort({ createdAt: -1, _id: -1 }).limit(query.limit).toArray()
+    // Newest first across both collections: take `limit` from each, merge, keep `limit`.
+    const fetch = (c: Collection<JobDocument>) => c.find(filter).sort({ createdAt: -1, _id: -1 }).limit(query.limit).toArray()
+    const [live, finished] = await Promise.all([fetch(jobs), fetch(done)])
+    const byId = new Map<string, JobDocument>()
+    for (const job of [...finished, ...live]) byId.set(job._id, job) // a live copy wins over a stale archive
+    return [...byId.values()]
+      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a._id < b._id ? 1 : a._id > b._id ? -1 : 0))
+      .slice(0, query.limit)
   }
 
   /** queued → cancelled at once; running → flag the runner, which aborts the handler. */
@@ -291,6 +376,7 @@ export function createJobStore (db: Db, defaults: JobDefaults) {
       { returnDocument: 'after' }
     )
     if (queued !== null) {
+      await archive(queued)
       await dropDedupeKey(queued)
       return queued
     }
@@ -302,29 +388,42 @@ export function createJobStore (db: Db, defaults: JobDefaults) {
   }
 
   async function linkRetry (oldId: string, newId: string): Promise<void> {
-    await jobs.updateOne({ _id: oldId }, { $set: { retriedBy: newId, updatedAt: new Date() } })
+    const set = { $set: { retriedBy: newId, updatedAt: new Date() } }
+    await Promise.all([done.updateOne({ _id: oldId }, set), jobs.updateOne({ _id: oldId }, set)])
   }
 
   /** Deletes finished jobs and idempotency keys older than the cutoff. */
   async function purge (before: Date): Promise<{ jobs: number, keys: number }> {
-    const deletedJobs = await jobs.deleteMany({ status: { $in: ['succeeded', 'failed', 'cancelled'] }, finishedAt: { $lt: before } })
+    const deletedJobs = await done.deleteMany({ finishedAt: { $lt: before } })
     const deletedKeys = await keys.deleteMany({ createdAt: { $lt: before } })
+    // A claim record only matters while a runner may still act on a job read before that claim: seconds.
+    await claims.deleteMany({ at: { $lt: new Date(Math.min(before.getTime(), Date.now() - 86_400_000)) } })
     return { jobs: deletedJobs.deletedCount, keys: deletedKeys.deletedCount }
   }
 
   async function countByStatus (): Promise<Array<{ kind: string, status: JobStatus, count: number }>> {
-    const rows = await jobs.aggregate<{ _id: { kind: string, status: JobStatus }, count: number }>([
-      { $group: { _id: { kind: '$kind', status: '$status' }, count: { $sum: 1 } } }
-    ]).toArray()
-    return rows.map((r) => ({ kind: r._id.kind, status: r._id.status, count: r.count }))
+    const group = [{ $group: { _id: { kind: '$kind', status: '$status' }, count: { $sum: 1 } } }]
+    const totals = new Map<string, { kind: string, status: JobStatus, count: number }>()
+    for (const collection of [jobs, done]) {
+      for (const row of await collection.aggregate<{ _id: { kind: string, status: JobStatus }, count: number }>(group).toArray()) {
+        const key = `${row._id.kind}\u0000${row._id.status}`
+        const entry = totals.get(key) ?? { kind: row._id.kind, status: row._id.status, count: 0 }
+        entry.count += row.count
+        totals.set(key, entry)
+      }
+    }
+    return [...totals.values()]
   }
 
   return {
+    /** Live jobs (queued, running). */
     collection: jobs,
+    /** Finished jobs. */
+    doneCollection: done,
     ensureIndexes,
     enqueue,
     claim,
-    recoverExpiredLease,
+    recoverJobs,
     heartbeat,
     recordProgress,
     succeed,

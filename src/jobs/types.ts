@@ -40,6 +40,8 @@ export interface JobDocument {
   /** Which gateway instance holds the lease (for operators). */
   leaseInstance: string | null
   leaseExpiresAt: Date | null
+  /** How many times the job was claimed; each claim's `<id>:<claimSeq>` record in job_claims is unique. */
+  claimSeq: number
   cancelRequested: boolean
   progress: JobProgress | null
   result: unknown

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os'
 import fp from 'fastify-plugin'
+import type { Db } from 'mongodb'
 import { createLocks, type Locks } from '../jobs/locks.js'
 import { createJobRegistry, type JobRegistry } from '../jobs/registry.js'
 import { createJobRunner, type JobRunner } from '../jobs/runner.js'
@@ -20,12 +21,18 @@ declare module 'fastify' {
   }
 }
 
+/** FerretDB 1.x cannot sort without a full scan, so claims there follow insertion order instead. */
+async function isFerretDb (db: Db): Promise<boolean> {
+  const info = await db.admin().command({ buildInfo: 1 }).catch(() => ({}))
+  return 'ferretdbVersion' in info
+}
+
 /** The durable job engine: store, registry, runner. The runner starts once every integration has defined its kinds. */
 export default fp(async (app) => {
   const { config } = app
   const { db } = app.mongo
   const instanceId = config.INSTANCE_ID || `${hostname()}:${process.pid}`
-  const store = createJobStore(db, { maxAttempts: config.JOBS_MAX_ATTEMPTS })
+  const store = createJobStore(db, { maxAttempts: config.JOBS_MAX_ATTEMPTS, sortedClaims: !(await isFerretDb(db)) })
   await store.ensureIndexes()
   const locks = createLocks(db)
   const registry = createJobRegistry()

@@ -1,0 +1,94 @@
+/**
+ * bench:jobs — enqueue and complete N no-op jobs on one gateway instance (throughput, claim latency), then run
+ * 3 gateway processes on one database and count jobs that ran more than once. Prints one JSON line.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { performance } from 'node:perf_hooks'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { fileURLToPath } from 'node:url'
+import { MongoClient } from 'mongodb'
+import { buildApp } from '../src/app.js'
+import { loadConfig } from '../src/config.js'
+import { createJobStore } from '../src/jobs/store.js'
+import { benchIntegration } from './bench-integration.js'
+
+const JOBS = Number(process.env.BENCH_JOBS ?? 20_000)
+const MULTI_JOBS = Number(process.env.BENCH_MULTI_JOBS ?? 6_000)
+const uri = process.env.MONGODB_URI as string
+const root = fileURLToPath(new URL('..', import.meta.url))
+
+function percentile (values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0
+}
+
+/** Live backlog the producer keeps at most: a steady stream of triggers rather than one giant burst. */
+const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 500)
+
+async function enqueueAll (store: ReturnType<typeof createJobStore>, n: number): Promise<void> {
+  for (let i = 0; i < n; i += 100) {
+    while ((await store.collection.countDocuments({})) > BACKLOG) await sleep(5)
+    await Promise.all(Array.from({ length: Math.min(100, n - i) }, () => store.enqueue('bench.noop', {})))
+  }
+}
+
+async function singleInstance (): Promise<{ jobsPerSec: number, p99ClaimLatencyMs: number, p50ClaimLatencyMs: number, seconds: number }> {
+  const dbName = `bench_${randomBytes(4).toString('hex')}`
+  const config = loadConfig({ MONGODB_URI: uri, MONGODB_DB: dbName, LOG_LEVEL: 'warn', JOBS_CONCURRENCY: process.env.BENCH_CONCURRENCY ?? '16', JOBS_POLL_INTERVAL_MS: '20', SCHEDULER_ENABLED: 'false' })
+  const app = await buildApp({ config, integrations: [benchIntegration] })
+  await app.ready()
+  const claimMs: number[] = []
+  let finished = 0
+  app.jobs.runner.events.on('claimed', ({ claimMs: ms }) => { claimMs.push(ms) })
+  app.jobs.runner.events.on('finished', ({ outcome }) => { if (outcome === 'succeeded') finished++ })
+  const started = performance.now()
+  // Enqueue while the runner drains, as triggers would arrive in production.
+  await enqueueAll(app.jobs.store, JOBS)
+  while (finished < JOBS) await sleep(20)
+  const seconds = (performance.now() - started) / 1000
+  await app.mongo.db.dropDatabase()
+  await app.close()
+  return {
+    jobsPerSec: Math.round(JOBS / seconds),
+    p99ClaimLatencyMs: Number(percentile(claimMs, 99).toFixed(1)),
+    p50ClaimLatencyMs: Number(percentile(claimMs, 50).toFixed(1)),
+    seconds: Number(seconds.toFixed(2))
+  }
+}
+
+function startProcess (env: Record<string, string>): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/bench-worker.ts'], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
+  return new Promise((resolve, reject) => {
+    child.stdout?.on('data', (d: Buffer) => { if (d.toString().includes('ready')) resolve(child) })
+    child.once('exit', (code) => { reject(new Error(`bench worker exited with ${code}`)) })
+  })
+}
+
+async function threeInstances (): Promise<{ jobs: number, processes: number, seconds: number, duplicateExecutions: number }> {
+  const dbName = `bench_${randomBytes(4).toString('hex')}`
+  const client = new MongoClient(uri)
+  await client.connect()
+  const db = client.db(dbName)
+  const store = createJobStore(db, { maxAttempts: 5 })
+  await store.ensureIndexes()
+  const env = { MONGODB_URI: uri, MONGODB_DB: dbName, LOG_LEVEL: 'warn', JOBS_CONCURRENCY: '8', JOBS_POLL_INTERVAL_MS: '20', SCHEDULER_ENABLED: 'false' }
+  const workers = await Promise.all([startProcess(env), startProcess(env), startProcess(env)])
+  const started = performance.now()
+  await enqueueAll(store, MULTI_JOBS)
+  while ((await store.doneCollection.countDocuments({ status: 'succeeded' })) < MULTI_JOBS) await sleep(200)
+  const seconds = (performance.now() - started) / 1000
+  for (const w of workers) w.kill('SIGTERM')
+  const duplicates = await db.collection('bench_runs').aggregate([
+    { $group: { _id: '$jobId', n: { $sum: 1 } } },
+    { $match: { n: { $gt: 1 } } }
+  ]).toArray()
+  await db.dropDatabase()
+  await client.close()
+  return { jobs: MULTI_JOBS, processes: 3, seconds: Number(seconds.toFixed(2)), duplicateExecutions: duplicates.length }
+}
+
+const single = await singleInstance()
+const multi = await threeInstances()
+process.stdout.write(`${JSON.stringify({ bench: 'jobs', server: process.env.BENCH_SERVER ?? 'unknown', jobs: JOBS, backlog: BACKLOG, ...single, multiInstance: multi })}\n`)
+process.exit(0)
