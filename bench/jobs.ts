@@ -24,7 +24,7 @@ function percentile (values: number[], p: number): number {
 }
 
 /** Live backlog the producer keeps at most: a steady stream of triggers rather than one giant burst. */
-const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 500)
+const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 50)
 
 async function enqueueAll (store: ReturnType<typeof createJobStore>, n: number): Promise<void> {
   for (let i = 0; i < n; i += 100) {
@@ -88,7 +88,15 @@ async function threeInstances (): Promise<{ jobs: number, processes: number, sec
   return { jobs: MULTI_JOBS, processes: 3, seconds: Number(seconds.toFixed(2)), duplicateExecutions: duplicates.length }
 }
 
+async function serverName (): Promise<string> {
+  const client = new MongoClient(uri)
+  const info = await client.db('admin').command({ buildInfo: 1 })
+  await client.close()
+  return typeof info.ferretdbVersion === 'string' ? `FerretDB ${info.ferretdbVersion}` : `MongoDB ${String(info.version)}`
+}
+
+const server = await serverName()
 const single = await singleInstance()
 const multi = await threeInstances()
-process.stdout.write(`${JSON.stringify({ bench: 'jobs', server: process.env.BENCH_SERVER ?? 'unknown', jobs: JOBS, backlog: BACKLOG, ...single, multiInstance: multi })}\n`)
+process.stdout.write(`${JSON.stringify({ bench: 'jobs', server, jobs: JOBS, backlog: BACKLOG, ...single, multiInstance: multi })}\n`)
 process.exit(0)

@@ -10,6 +10,7 @@ import configPlugin from './plugins/config.js'
 import errorsPlugin from './plugins/errors.js'
 import integrationsPlugin from './plugins/integrations.js'
 import jobsPlugin from './plugins/jobs.js'
+import metricsPlugin from './plugins/metrics.js'
 import mongoPlugin from './plugins/mongo.js'
 import schedulerPlugin from './plugins/scheduler.js'
 import jobRoutes from './routes/jobs.js'
@@ -22,13 +23,28 @@ export interface AppOptions {
 }
 
 /** The whole gateway as one plugin: core plugins, integrations, core routes, start and drain hooks. */
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** `METHOD /path` of every route, for the openapi.yaml check. */
+    registeredRoutes: string[]
+  }
+}
+
 async function gateway (fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   const { config } = opts
+  const routes: string[] = []
+  fastify.decorate('registeredRoutes', routes)
+  fastify.addHook('onRoute', (route) => {
+    for (const method of Array.isArray(route.method) ? route.method : [route.method]) {
+      if (method !== 'HEAD') routes.push(`${method} ${route.url}`)
+    }
+  })
   await fastify.register(configPlugin, { config })
   await fastify.register(errorsPlugin)
   await fastify.register(mongoPlugin)
   await fastify.register(jobsPlugin)
   await fastify.register(schedulerPlugin)
+  await fastify.register(metricsPlugin)
   await fastify.register(integrationsPlugin, { integrations: opts.integrations ?? defaultIntegrations })
   await fastify.register(jobRoutes)
   await fastify.register(scheduleRoutes)

@@ -1,5 +1,6 @@
 import Type, { type Static, type TObject, type TProperties } from 'typebox'
 import { Value } from 'typebox/value'
+import type { Integration } from './integration.js'
 import { integrations } from './integrations/index.js'
 
 /**
@@ -27,9 +28,10 @@ export const coreConfigProperties = {
   SCHEDULES_DISABLED: Type.String({ default: '', description: 'Comma-separated schedule ids to switch off.' })
 } satisfies TProperties
 
-function buildConfigSchema (): TObject {
+/** The core's variables plus those of the given integrations (tests add their fixture integration). */
+export function buildConfigSchema (list: Array<Pick<Integration, 'name' | 'config'>> = integrations): TObject {
   const properties: TProperties = { ...coreConfigProperties }
-  for (const integration of integrations) {
+  for (const integration of list) {
     for (const [name, schema] of Object.entries(integration.config ?? {})) {
       if (name in properties) throw new Error(`config variable ${name} is declared twice (integration ${integration.name})`)
       properties[name] = schema
@@ -64,6 +66,8 @@ export function loadConfig (env: Record<string, string | undefined>, schema: TOb
     // An empty variable counts as unset, so `FOO=` in a compose file falls back to the default.
     if (raw !== undefined && raw !== '') input[name] = raw
   }
+  // Default and Convert work in place: keep the raw strings for the error messages.
+  const rawInput = { ...input }
   const value = Value.Convert(schema, Value.Default(schema, input)) as Record<string, unknown>
   const problems = new Map<string, string>()
   for (const error of Value.Errors(schema, value)) {
@@ -75,7 +79,7 @@ export function loadConfig (env: Record<string, string | undefined>, schema: TOb
     }
     const name = error.instancePath.split('/')[1]
     if (name === undefined || problems.has(name)) continue
-    problems.set(name, `${name}=${JSON.stringify(input[name])} ${explain(schema, name, error.message)}`)
+    problems.set(name, `${name}=${JSON.stringify(rawInput[name])} ${explain(schema, name, error.message)}`)
   }
   if (problems.size > 0) throw new ConfigError([...problems.values()])
   return value as Config

@@ -22,6 +22,30 @@ export interface IntegrationDeps {
   config: Config
   db: Db
   log: Logger
+  /** Counts calls to this integration's upstream systems for /metrics. */
+  upstream: UpstreamMetrics
+}
+
+/** What an integration's clients report about each upstream call (the integration name is added by the core). */
+export interface UpstreamMetrics {
+  /** `target` names the upstream system (`odoo`, `athoc`, …), `operation` the call (`search_read`, `token`, …). */
+  record: (call: { target: string, operation: string, outcome: 'ok' | 'error', seconds: number }) => void
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * Who may call the route: `public` (no key), `read` (read or trigger key) or `trigger` (trigger key).
+     * Default: `read` for GET/HEAD, `trigger` for every other method.
+     */
+    access?: 'public' | 'read' | 'trigger'
+    /**
+     * Standard Webhooks secret(s) for this route (`whsec_…`, space-separated for rotation). When set and not
+     * empty, the core rejects unsigned or badly signed requests with 401 and uses `webhook-id` as the
+     * idempotency key.
+     */
+    webhookSecret?: string
+  }
 }
 
 export interface IntegrationParts {

@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin'
-import type { Integration, IntegrationParts } from '../integration.js'
+import type { Integration, IntegrationParts, UpstreamMetrics } from '../integration.js'
 
 /**
  * Registers each integration's job kinds, schedules and routes through the one contract in integration.ts.
@@ -8,7 +8,8 @@ export default fp<{ integrations: Integration[] }>(async (app, opts) => {
   const started: Array<{ name: string, parts: IntegrationParts }> = []
   for (const integration of opts.integrations) {
     const log = app.log.child({ integration: integration.name })
-    const parts = await integration.setup({ config: app.config, db: app.mongo.db, log })
+    const upstream: UpstreamMetrics = { record: (call) => { app.metrics.upstreamCall(integration.name, call) } }
+    const parts = await integration.setup({ config: app.config, db: app.mongo.db, log, upstream })
     for (const [kind, definition] of Object.entries(parts.jobs ?? {})) {
       if (!kind.startsWith(`${integration.name}.`)) throw new Error(`job kind ${kind} must start with "${integration.name}."`)
       app.jobs.registry.define(kind, definition)
@@ -26,4 +27,4 @@ export default fp<{ integrations: Integration[] }>(async (app, opts) => {
       await parts.close?.().catch((err: unknown) => { app.log.error({ err, integration: name }, 'integration did not close cleanly') })
     }
   })
-}, { name: 'integrations', dependencies: ['config', 'mongo', 'jobs', 'schedules'] })
+}, { name: 'integrations', dependencies: ['config', 'mongo', 'jobs', 'schedules', 'metrics'] })

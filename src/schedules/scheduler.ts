@@ -1,6 +1,7 @@
 import { Cron } from 'croner'
 import type { Collection, Db } from 'mongodb'
 import type { Logger } from '../lib/logger.js'
+import { isDuplicateKeyError } from '../lib/mongo-errors.js'
 import { AsyncTask, CronJob, SimpleIntervalJob, type ToadScheduler } from 'toad-scheduler'
 import type { JobService } from '../jobs/service.js'
 import type { JobStatus } from '../jobs/types.js'
@@ -86,11 +87,12 @@ export function createScheduler (toad: ToadScheduler, jobs: JobService, db: Db, 
       dedupeKey: `schedule:${id}:${slot}`,
       scheduleId: id
     })
-    await runs.updateOne(
-      { _id: id },
-      { $set: { lastJobId: job._id, lastSlot: slot, lastEnqueuedAt: new Date(now) } },
-      { upsert: true }
-    )
+    const update = { $set: { lastJobId: job._id, lastSlot: slot, lastEnqueuedAt: new Date(now) } }
+    await runs.updateOne({ _id: id }, update, { upsert: true }).catch(async (err: unknown) => {
+      // Two instances upserting the same new schedule at once: one insert wins, the other just updates.
+      if (!isDuplicateKeyError(err)) throw err
+      await runs.updateOne({ _id: id }, update)
+    })
     log.info({ scheduleId: id, jobId: job._id, slot, created }, created ? 'schedule enqueued a job' : 'schedule slot already enqueued')
   }
 

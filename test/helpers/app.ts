@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { MongoClient } from 'mongodb'
 import { buildApp } from '../../src/app.js'
-import { loadConfig, type Config } from '../../src/config.js'
+import { buildConfigSchema, loadConfig, type Config } from '../../src/config.js'
+import { integrations } from '../../src/integrations/index.js'
 import type { Integration } from '../../src/integration.js'
 import { systemIntegration } from '../../src/integrations/system/index.js'
 import { fixtureIntegration } from './fixture-integration.js'
@@ -20,6 +21,15 @@ export function freshDbName (): string {
   return `test_${randomBytes(6).toString('hex')}`
 }
 
+/** Keys every test gateway accepts: one that may trigger and read, one that may only read. */
+export const TEST_API_KEY = 'test-trigger-key-0123456789'
+export const TEST_READ_KEY = 'test-read-key-0123456789'
+
+/** Headers that authenticate a test request (trigger key unless `read` is asked for). */
+export function authHeaders (kind: 'trigger' | 'read' = 'trigger'): Record<string, string> {
+  return { 'x-api-key': kind === 'trigger' ? TEST_API_KEY : TEST_READ_KEY }
+}
+
 /** Configuration as the server would load it from the environment, with fast timings for tests. */
 export function testEnv (overrides: Record<string, string> = {}): Record<string, string> {
   return {
@@ -31,12 +41,17 @@ export function testEnv (overrides: Record<string, string> = {}): Record<string,
     JOBS_BACKOFF_BASE_MS: '50',
     JOBS_BACKOFF_MAX_MS: '200',
     SHUTDOWN_DRAIN_MS: '2000',
+    GATEWAY_API_KEYS: TEST_API_KEY,
+    GATEWAY_READ_KEYS: TEST_READ_KEY,
     ...overrides
   }
 }
 
+/** Every real integration's variables plus the fixture integration's. */
+export const testConfigSchema = buildConfigSchema([...integrations, fixtureIntegration])
+
 export function testConfig (overrides: Record<string, string> = {}): Config {
-  return loadConfig(testEnv(overrides))
+  return loadConfig(testEnv(overrides), testConfigSchema)
 }
 
 /** Drops the test database when the test ends. */

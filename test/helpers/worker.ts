@@ -5,9 +5,10 @@
 import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
 import { systemIntegration } from '../../src/integrations/system/index.js'
+import { testConfigSchema } from './app.js'
 import { fixtureIntegration } from './fixture-integration.js'
 
-const app = await buildApp({ config: loadConfig(process.env), integrations: [systemIntegration, fixtureIntegration] })
+const app = await buildApp({ config: loadConfig(process.env, testConfigSchema), integrations: [systemIntegration, fixtureIntegration] })
 await app.ready()
 process.stdout.write('ready\n')
 const stop = async (): Promise<void> => {
