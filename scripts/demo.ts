@@ -1,26 +1,69 @@
 /**
- * npm run demo: a MongoDB-wire server (provisioned like the tests when MONGODB_URI is unset), the gateway on
- * HOST:PORT (default 127.0.0.1:3000) with every integration, and example commands. Ctrl-C stops everything.
+ * npm run demo: a MongoDB-wire server (provisioned like the tests when MONGODB_URI is unset), the sandbox
+ * upstream simulators, the gateway on HOST:PORT (default 127.0.0.1:3000) with every integration pointed at
+ * them, and example commands. Ctrl-C stops everything.
  */
+import { randomBytes } from 'node:crypto'
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
 import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
 import { provisionMongo } from './mongo-server.js'
 
+/** A sandbox upstream: started before the gateway; `env` points the gateway at it. */
+export interface Sandbox {
+  name: string
+  env: Record<string, string>
+  /** Lines for the "Try:" list; `BASE` is replaced by the gateway URL and `KEY` by the demo API key. */
+  examples?: string[]
+  close: () => Promise<void>
+}
+
+export interface SandboxOptions {
+  /** Folder for the demo's files (CSV output, inbound/outbound folders, …). */
+  dataDir: string
+}
+
+/** One line per integration: each starts its simulators and returns the variables that point at them. */
+const sandboxes: Array<(options: SandboxOptions) => Promise<Sandbox>> = [
+]
+
 const mongo = await provisionMongo()
-const config = loadConfig({ MONGODB_DB: 'gateway_demo', ...process.env, MONGODB_URI: mongo.uri })
+const dataDir = join(process.cwd(), 'data', 'demo')
+mkdirSync(dataDir, { recursive: true })
+const started: Sandbox[] = []
+for (const start of sandboxes) started.push(await start({ dataDir }))
+
+const apiKey = process.env.GATEWAY_API_KEYS || `demo-${randomBytes(12).toString('hex')}`
+const readKey = process.env.GATEWAY_READ_KEYS || `demo-read-${randomBytes(12).toString('hex')}`
+const env: Record<string, string | undefined> = {
+  MONGODB_DB: 'gateway_demo',
+  ...Object.assign({}, ...started.map((s) => s.env)),
+  ...process.env,
+  MONGODB_URI: mongo.uri,
+  GATEWAY_API_KEYS: apiKey,
+  GATEWAY_READ_KEYS: readKey
+}
+const config = loadConfig(env)
 const app = await buildApp({ config })
 await app.listen({ host: config.HOST, port: config.PORT })
 const base = `http://${config.HOST}:${config.PORT}`
+const examples = [
+  'curl -s -H "X-API-Key: KEY" BASE/schedules',
+  'curl -s -H "X-API-Key: KEY" BASE/jobs',
+  'curl -s -X POST -H "X-API-Key: KEY" BASE/system/purge-jobs -H \'Idempotency-Key: demo-1\'',
+  ...started.flatMap((s) => s.examples ?? [])
+].map((line) => `  ${line.replaceAll('BASE', base).replaceAll('KEY', apiKey)}`)
 
 process.stdout.write(`
 Integration gateway demo running at ${base}
 MongoDB: ${mongo.description} (${mongo.uri}, database ${config.MONGODB_DB})
+Sandbox upstreams: ${started.map((s) => s.name).join(', ') || 'none'}
+API key (trigger and read): ${apiKey}
+Read-only key:              ${readKey}
 
 Try:
-  curl -s ${base}/schedules
-  curl -s ${base}/jobs
-  curl -s -X POST ${base}/system/purge-jobs -H 'Idempotency-Key: demo-1'
-  curl -s ${base}/jobs?kind=system.purge-jobs\\&limit=5
+${examples.join('\n')}
 
 Ctrl-C to stop.
 `)
@@ -30,6 +73,7 @@ async function stop (): Promise<void> {
   if (stopping) return
   stopping = true
   await app.close()
+  for (const sandbox of started.reverse()) await sandbox.close().catch(() => {})
   await mongo.stop()
   process.exit(0)
 }
