@@ -35,7 +35,7 @@ async function enqueueAll (store: ReturnType<typeof createJobStore>, n: number):
 
 async function singleInstance (): Promise<{ jobsPerSec: number, p99ClaimLatencyMs: number, p50ClaimLatencyMs: number, seconds: number }> {
   const dbName = `bench_${randomBytes(4).toString('hex')}`
-  const config = loadConfig({ MONGODB_URI: uri, MONGODB_DB: dbName, LOG_LEVEL: 'warn', JOBS_CONCURRENCY: process.env.BENCH_CONCURRENCY ?? '16', JOBS_POLL_INTERVAL_MS: '20', SCHEDULER_ENABLED: 'false' })
+  const config = loadConfig({ MONGODB_URI: uri, MONGODB_DB: dbName, LOG_LEVEL: 'warn', JOBS_CONCURRENCY: process.env.BENCH_CONCURRENCY ?? '16', JOBS_POLL_INTERVAL_MS: '20', SCHEDULER_ENABLED: 'false', ALLOW_NO_AUTH: 'true' })
   const app = await buildApp({ config, integrations: [benchIntegration] })
   await app.ready()
   const claimMs: number[] = []
@@ -72,7 +72,7 @@ async function threeInstances (): Promise<{ jobs: number, processes: number, sec
   const db = client.db(dbName)
   const store = createJobStore(db, { maxAttempts: 5 })
   await store.ensureIndexes()
-  const env = { MONGODB_URI: uri, MONGODB_DB: dbName, LOG_LEVEL: 'warn', JOBS_CONCURRENCY: '8', JOBS_POLL_INTERVAL_MS: '20', SCHEDULER_ENABLED: 'false' }
+  const env = { MONGODB_URI: uri, MONGODB_DB: dbName, LOG_LEVEL: 'warn', JOBS_CONCURRENCY: '8', JOBS_POLL_INTERVAL_MS: '20', SCHEDULER_ENABLED: 'false', ALLOW_NO_AUTH: 'true' }
   const workers = await Promise.all([startProcess(env), startProcess(env), startProcess(env)])
   const started = performance.now()
   await enqueueAll(store, MULTI_JOBS)

@@ -13,6 +13,11 @@ import jobsPlugin from './plugins/jobs.js'
 import metricsPlugin from './plugins/metrics.js'
 import mongoPlugin from './plugins/mongo.js'
 import schedulerPlugin from './plugins/scheduler.js'
+import authPlugin from './plugins/auth.js'
+import docsPlugin from './plugins/docs.js'
+import edgePlugin from './plugins/edge.js'
+import webhooksPlugin from './plugins/webhooks.js'
+import healthRoutes from './routes/health.js'
 import jobRoutes from './routes/jobs.js'
 import scheduleRoutes from './routes/schedules.js'
 
@@ -25,27 +30,32 @@ export interface AppOptions {
 /** The whole gateway as one plugin: core plugins, integrations, core routes, start and drain hooks. */
 declare module 'fastify' {
   interface FastifyInstance {
-    /** `METHOD /path` of every route, for the openapi.yaml check. */
-    registeredRoutes: string[]
+    /** `METHOD /path` of every route, for the openapi.yaml check; `hidden` ones are swagger-ui's assets. */
+    registeredRoutes: Array<{ route: string, hidden: boolean }>
   }
 }
 
 async function gateway (fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   const { config } = opts
-  const routes: string[] = []
+  const routes: Array<{ route: string, hidden: boolean }> = []
   fastify.decorate('registeredRoutes', routes)
   fastify.addHook('onRoute', (route) => {
     for (const method of Array.isArray(route.method) ? route.method : [route.method]) {
-      if (method !== 'HEAD') routes.push(`${method} ${route.url}`)
+      if (method !== 'HEAD') routes.push({ route: `${method} ${route.url}`, hidden: route.schema?.hide === true })
     }
   })
   await fastify.register(configPlugin, { config })
   await fastify.register(errorsPlugin)
+  await fastify.register(authPlugin)
+  await fastify.register(edgePlugin)
+  await fastify.register(webhooksPlugin)
   await fastify.register(mongoPlugin)
   await fastify.register(jobsPlugin)
   await fastify.register(schedulerPlugin)
   await fastify.register(metricsPlugin)
+  await fastify.register(docsPlugin)
   await fastify.register(integrationsPlugin, { integrations: opts.integrations ?? defaultIntegrations })
+  await fastify.register(healthRoutes)
   await fastify.register(jobRoutes)
   await fastify.register(scheduleRoutes)
 
@@ -71,29 +81,45 @@ export const app = fp(gateway, { name: 'gateway' })
 
 const SAFE_REQUEST_ID = /^[\w.:@/+=-]{1,128}$/
 
+/** Field names that hold secrets wherever they appear in a log line (headers, config, upstream payloads). */
+const SECRET_FIELDS = [
+  'authorization', 'authorization2', 'x-api-key', 'cookie', 'set-cookie', 'webhook-signature',
+  'password', 'client_secret', 'clientSecret', 'access_token', 'accessToken', 'refresh_token', 'token',
+  'apiKey', 'api_key', 'secret'
+]
+
+/** pino redact paths: the secret fields at the top and two levels down, plus every secret-looking config variable. */
+export function redactPaths (config: Config): string[] {
+  const configSecrets = Object.keys(config).filter((name) => /(PASSWORD|SECRET|TOKEN|_KEY|_KEYS|_URI)$/.test(name))
+  const fields = [...SECRET_FIELDS, ...configSecrets].map((f) => `["${f}"]`)
+  return [...fields.map((f) => f), ...fields.map((f) => `*${f}`), ...fields.map((f) => `*.*${f}`)]
+}
+
+function trustProxy (value: string): boolean | string {
+  if (value === 'true') return true
+  if (value === 'false' || value === '') return false
+  // A hop count is a number for Fastify (its types only admit the other forms).
+  return /^\d+$/.test(value) ? Number(value) as unknown as string : value
+}
+
 export function serverOptions (config: Config, logStream?: DestinationStream): FastifyServerOptions {
+  // Humans at a terminal get pino-pretty; everything else (containers, files, tests) gets JSON lines.
+  const pretty = logStream === undefined && process.stdout.isTTY === true
   return {
     logger: {
       level: config.LOG_LEVEL,
       ...(logStream === undefined ? {} : { stream: logStream }),
-      redact: {
-        paths: [
-          'req.headers.authorization',
-          'req.headers.authorization2',
-          'req.headers["x-api-key"]',
-          'req.headers.cookie',
-          'req.headers["webhook-signature"]'
-        ],
-        censor: '[redacted]'
-      }
+      ...(pretty ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:standard', ignore: 'pid,hostname' } } } : {}),
+      redact: { paths: redactPaths(config), censor: '[redacted]' }
     },
+    trustProxy: trustProxy(String(config.TRUST_PROXY)),
     // Accept a caller's X-Request-Id when it is sane, so one id follows a request from n8n into job logs.
     genReqId: (req) => {
       const given = req.headers['x-request-id']
       return typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID()
     },
     ajv: { customOptions: { coerceTypes: 'array', allErrors: true, removeAdditional: false } },
-    bodyLimit: 1024 * 1024,
+    bodyLimit: config.BODY_LIMIT_BYTES,
     return503OnClosing: true,
     connectionTimeout: 60_000,
     requestTimeout: 120_000,

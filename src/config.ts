@@ -2,6 +2,7 @@ import Type, { type Static, type TObject, type TProperties } from 'typebox'
 import { Value } from 'typebox/value'
 import type { Integration } from './integration.js'
 import { integrations } from './integrations/index.js'
+import { DURATION_PATTERN } from './lib/duration.js'
 
 /**
  * Every environment variable the gateway reads, in one TypeBox schema: the core's own variables plus the
@@ -25,7 +26,20 @@ export const coreConfigProperties = {
   JOBS_RUNNER_ENABLED: Type.Boolean({ default: true, description: 'Set false for an instance that only accepts requests.' }),
   SHUTDOWN_DRAIN_MS: Type.Integer({ minimum: 0, default: 25000, description: 'On SIGTERM, how long running jobs may finish before their leases are released.' }),
   SCHEDULER_ENABLED: Type.Boolean({ default: true, description: 'Set false to run no schedules on this instance.' }),
-  SCHEDULES_DISABLED: Type.String({ default: '', description: 'Comma-separated schedule ids to switch off.' })
+  SCHEDULES_DISABLED: Type.String({ default: '', description: 'Comma-separated schedule ids to switch off.' }),
+  GATEWAY_API_KEYS: Type.String({ default: '', description: 'Comma-separated API keys that may trigger jobs and read status.' }),
+  GATEWAY_READ_KEYS: Type.String({ default: '', description: 'Comma-separated read-only API keys (status, schedules, metrics).' }),
+  ALLOW_NO_AUTH: Type.Boolean({ default: false, description: 'Set true to start without any trigger key (every route is then open).' }),
+  METRICS_PUBLIC: Type.Boolean({ default: false, description: 'Serve /ready and /metrics without an API key.' }),
+  DOCS_PUBLIC: Type.Boolean({ default: false, description: 'Serve /docs and /openapi.yaml without an API key.' }),
+  RATE_LIMIT_MAX: Type.Integer({ minimum: 0, default: 600, description: 'Requests per API key (or client IP without one) per window; 0 disables.' }),
+  RATE_LIMIT_WINDOW: Type.String({ pattern: DURATION_PATTERN, default: '1m', description: 'Rate-limit window, e.g. `1m`.' }),
+  BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 1048576, description: 'Largest JSON request body (uploads have their own limits).' }),
+  TRUST_PROXY: Type.String({ default: 'false', description: 'Fastify trustProxy: `false`, `true`, a hop count or comma-separated addresses/CIDRs.' }),
+  PRESSURE_MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, default: 1000, description: 'Answer 503 while the event loop lags more than this; 0 disables.' }),
+  PRESSURE_MAX_HEAP_USED_MB: Type.Integer({ minimum: 0, default: 0, description: 'Answer 503 while the V8 heap uses more than this; 0 disables.' }),
+  PRESSURE_MAX_RSS_MB: Type.Integer({ minimum: 0, default: 0, description: 'Answer 503 while the process RSS is above this; 0 disables.' }),
+  PRESSURE_MAX_EVENT_LOOP_UTILIZATION: Type.Number({ minimum: 0, maximum: 1, default: 0.98, description: 'Answer 503 while event-loop utilisation is above this; 0 disables.' })
 } satisfies TProperties
 
 /** The core's variables plus those of the given integrations (tests add their fixture integration). */
@@ -81,8 +95,16 @@ export function loadConfig (env: Record<string, string | undefined>, schema: TOb
     if (name === undefined || problems.has(name)) continue
     problems.set(name, `${name}=${JSON.stringify(rawInput[name])} ${explain(schema, name, error.message)}`)
   }
+  if (problems.size === 0 && splitList(value.GATEWAY_API_KEYS).length === 0 && value.ALLOW_NO_AUTH !== true) {
+    problems.set('GATEWAY_API_KEYS', 'GATEWAY_API_KEYS is required: set at least one trigger key, or ALLOW_NO_AUTH=true to run without authentication')
+  }
   if (problems.size > 0) throw new ConfigError([...problems.values()])
   return value as Config
+}
+
+/** A comma-separated variable as a list of its non-empty, trimmed items. */
+export function splitList (value: unknown): string[] {
+  return String(value ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '')
 }
 
 function describe (schema: TObject, name: string): string {

@@ -13,7 +13,8 @@ export async function triggerJob (
   options: EnqueueOptions = {}
 ): Promise<EnqueueResult & { body: { jobId: string, status: string, statusUrl: string } }> {
   const header = request.headers['idempotency-key']
-  const idempotencyKey = options.idempotencyKey ?? (typeof header === 'string' && header !== '' ? header : undefined)
+  // A verified Standard Webhooks `webhook-id` stays the same across the sender's retries: the natural key.
+  const idempotencyKey = options.idempotencyKey ?? (typeof header === 'string' && header !== '' ? header : undefined) ?? request.webhookId ?? undefined
   const result = await request.server.jobs.enqueue(kind, params, {
     trigger: 'api',
     requestId: request.id,

@@ -41,7 +41,27 @@ export default fp(async (app) => {
     })
   })
 
+  // Route patterns seen so far, to tell "no such route" (404) from "wrong method" (405 with Allow).
+  const patterns: Array<{ regex: RegExp, methods: Set<string> }> = []
+  app.addHook('onRoute', (route) => {
+    const source = `^${route.url.split('/').map((part) => part.startsWith(':') ? '[^/]+' : part === '*' ? '.*' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('/')}$`
+    let entry = patterns.find((p) => p.regex.source === source)
+    if (entry === undefined) {
+      entry = { regex: new RegExp(source), methods: new Set() }
+      patterns.push(entry)
+    }
+    for (const method of Array.isArray(route.method) ? route.method : [route.method]) entry.methods.add(method)
+  })
+
   app.setNotFoundHandler((request, reply) => {
-    return reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `no route ${request.method} ${request.url.split('?')[0]}` })
+    const path = request.url.split('?')[0] ?? '/'
+    const allowed = new Set<string>()
+    for (const { regex, methods } of patterns) if (regex.test(path)) for (const m of methods) allowed.add(m)
+    if (allowed.size > 0) {
+      return reply.code(405).header('allow', [...allowed].sort().join(', ')).send({
+        statusCode: 405, error: 'Method Not Allowed', message: `${request.method} is not allowed on ${path}; use ${[...allowed].sort().join(', ')}`
+      })
+    }
+    return reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `no route ${request.method} ${path}` })
   })
 }, { name: 'errors' })

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
-import { build, testConfig, waitFor, waitForStatus } from '../helpers/app.js'
+import { authHeaders, build, testConfig, waitFor, waitForStatus } from '../helpers/app.js'
 
 const noRunner = { JOBS_RUNNER_ENABLED: 'false', SCHEDULER_ENABLED: 'false' }
 
@@ -40,13 +40,13 @@ t.test('once the coalesced job starts, a new trigger makes a new job', async (t)
 
 t.test('Idempotency-Key: a repeat answers 200 with the first job', async (t) => {
   const app = await build(t, { env: noRunner })
-  const send = () => app.inject({ method: 'POST', url: '/fixture/trigger', headers: { 'idempotency-key': 'delivery-1' }, payload: { kind: 'fixture.noop' } })
+  const send = () => app.inject({ method: 'POST', url: '/fixture/trigger', headers: { ...authHeaders(), 'idempotency-key': 'delivery-1' }, payload: { kind: 'fixture.noop' } })
   const first = await send()
   const again = await send()
   t.equal(first.statusCode, 202)
   t.equal(again.statusCode, 200)
   t.equal(again.json().jobId, first.json().jobId)
-  const without = await app.inject({ method: 'POST', url: '/fixture/trigger', payload: { kind: 'fixture.noop' } })
+  const without = await app.inject({ headers: authHeaders(), method: 'POST', url: '/fixture/trigger', payload: { kind: 'fixture.noop' } })
   t.equal(without.statusCode, 202)
   t.not(without.json().jobId, first.json().jobId, 'no key, no dedupe')
 })
@@ -92,18 +92,18 @@ t.test('a job over its time limit fails with a timeout error, even if it ignores
 t.test('cancel: a queued job is cancelled at once, a running one is aborted', async (t) => {
   const app = await build(t, { env: { JOBS_RUNNER_ENABLED: 'false' } })
   const queued = await app.jobs.enqueue('fixture.noop', {})
-  const res = await app.inject({ method: 'POST', url: `/jobs/${queued.job._id}/cancel` })
+  const res = await app.inject({ headers: authHeaders(), method: 'POST', url: `/jobs/${queued.job._id}/cancel` })
   t.equal(res.statusCode, 200)
   t.equal(res.json().status, 'cancelled')
-  const again = await app.inject({ method: 'POST', url: `/jobs/${queued.job._id}/cancel` })
+  const again = await app.inject({ headers: authHeaders(), method: 'POST', url: `/jobs/${queued.job._id}/cancel` })
   t.equal(again.statusCode, 409)
-  t.equal((await app.inject({ method: 'POST', url: '/jobs/nope/cancel' })).statusCode, 404)
+  t.equal((await app.inject({ headers: authHeaders(), method: 'POST', url: '/jobs/nope/cancel' })).statusCode, 404)
 
   app.jobs.runner.start()
   const running = await app.jobs.enqueue('fixture.sleep', { ms: 20_000 })
   await waitForStatus(app, running.job._id, ['running'])
   const started = Date.now()
-  const cancel = await app.inject({ method: 'POST', url: `/jobs/${running.job._id}/cancel` })
+  const cancel = await app.inject({ headers: authHeaders(), method: 'POST', url: `/jobs/${running.job._id}/cancel` })
   t.equal(cancel.statusCode, 200)
   t.equal(cancel.json().cancelRequested, true)
   const done = await waitForStatus(app, running.job._id, ['cancelled', 'succeeded', 'failed'])
@@ -117,7 +117,7 @@ t.test('cancel reaches a job running on another instance through its heartbeat',
   const apiApp = await build(t, { config: { ...config, JOBS_RUNNER_ENABLED: false }, keepDatabase: true })
   const { job } = await apiApp.jobs.enqueue('fixture.sleep', { ms: 20_000 })
   await waitForStatus(apiApp, job._id, ['running'])
-  await apiApp.inject({ method: 'POST', url: `/jobs/${job._id}/cancel` })
+  await apiApp.inject({ headers: authHeaders(), method: 'POST', url: `/jobs/${job._id}/cancel` })
   const done = await waitForStatus(runnerApp, job._id, ['cancelled', 'succeeded', 'failed'], 5000)
   t.equal(done.status, 'cancelled')
 })
@@ -126,7 +126,7 @@ t.test('retry: a failed job becomes a new queued job linked to the old one', asy
   const app = await build(t)
   const { job } = await app.jobs.enqueue('fixture.permanent', {})
   await waitForStatus(app, job._id, ['failed'])
-  const res = await app.inject({ method: 'POST', url: `/jobs/${job._id}/retry`, headers: { 'x-request-id': 'retry-req-1' } })
+  const res = await app.inject({ method: 'POST', url: `/jobs/${job._id}/retry`, headers: { ...authHeaders(), 'x-request-id': 'retry-req-1' } })
   t.equal(res.statusCode, 202)
   const { jobId } = res.json()
   t.not(jobId, job._id)
@@ -137,7 +137,7 @@ t.test('retry: a failed job becomes a new queued job linked to the old one', asy
   t.equal((await app.jobs.get(job._id))?.retriedBy, jobId)
   const succeeded = await app.jobs.enqueue('fixture.noop', {})
   await waitForStatus(app, succeeded.job._id, ['succeeded'])
-  t.equal((await app.inject({ method: 'POST', url: `/jobs/${succeeded.job._id}/retry` })).statusCode, 409)
+  t.equal((await app.inject({ headers: authHeaders(), method: 'POST', url: `/jobs/${succeeded.job._id}/retry` })).statusCode, 409)
 })
 
 t.test('kinds sharing an exclusive lock never overlap', async (t) => {
@@ -224,7 +224,7 @@ t.test('progress is recorded while a job runs', async (t) => {
     return j?.progress != null && j.progress.done > 0 ? j : null
   }, 5000, 'progress')
   t.equal(withProgress.progress?.total, 10)
-  const res = await app.inject({ method: 'GET', url: `/jobs/${job._id}` })
+  const res = await app.inject({ headers: authHeaders(), method: 'GET', url: `/jobs/${job._id}` })
   t.ok(Number(res.headers['retry-after']) >= 1, 'a running job carries a polling hint')
   t.match(res.json().progress, { total: 10, message: /^step / })
   t.match(res.json().lease, { instance: String })

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
-import { build, dropDatabaseAfter, testConfig, waitFor } from '../helpers/app.js'
+import { authHeaders, build, dropDatabaseAfter, testConfig, waitFor } from '../helpers/app.js'
 import { spawnTs } from '../helpers/process.js'
 
 const noRunner = { JOBS_RUNNER_ENABLED: 'false', SCHEDULER_ENABLED: 'false' }
@@ -14,7 +14,7 @@ t.test('GET /jobs pages newest first and stays stable while jobs are inserted', 
   let pages = 0
   do {
     const url: string = `/jobs?limit=5${cursor === null ? '' : `&cursor=${cursor}`}`
-    const res = await app.inject({ method: 'GET', url })
+    const res = await app.inject({ headers: authHeaders(), method: 'GET', url })
     t.equal(res.statusCode, 200)
     const body = res.json() as { data: Array<{ id: string }>, nextCursor: string | null }
     if (pages === 0) t.equal(body.data[0]?.id, original[original.length - 1], 'newest first')
@@ -32,18 +32,18 @@ t.test('GET /jobs filters by kind and status and validates its query', async (t)
   const app = await build(t, { env: noRunner })
   await app.jobs.enqueue('fixture.noop', {})
   await app.jobs.enqueue('fixture.sleep', {})
-  const byKind = await app.inject({ method: 'GET', url: '/jobs?kind=fixture.sleep' })
+  const byKind = await app.inject({ headers: authHeaders(), method: 'GET', url: '/jobs?kind=fixture.sleep' })
   t.equal(byKind.json().data.length, 1)
   t.equal(byKind.json().data[0].kind, 'fixture.sleep')
-  const byStatus = await app.inject({ method: 'GET', url: '/jobs?status=succeeded' })
+  const byStatus = await app.inject({ headers: authHeaders(), method: 'GET', url: '/jobs?status=succeeded' })
   t.same(byStatus.json(), { data: [], nextCursor: null })
-  const tooMany = await app.inject({ method: 'GET', url: '/jobs?limit=251' })
+  const tooMany = await app.inject({ headers: authHeaders(), method: 'GET', url: '/jobs?limit=251' })
   t.equal(tooMany.statusCode, 400)
   t.match(tooMany.json(), { statusCode: 400, error: 'Bad Request', details: [{ field: 'querystring/limit' }] })
-  const badStatus = await app.inject({ method: 'GET', url: '/jobs?status=done' })
+  const badStatus = await app.inject({ headers: authHeaders(), method: 'GET', url: '/jobs?status=done' })
   t.equal(badStatus.statusCode, 400)
   t.match(badStatus.json().details, [{ field: 'querystring/status' }])
-  const badCursor = await app.inject({ method: 'GET', url: '/jobs?cursor=nonsense' })
+  const badCursor = await app.inject({ headers: authHeaders(), method: 'GET', url: '/jobs?cursor=nonsense' })
   t.equal(badCursor.statusCode, 400)
   t.match(badCursor.json().details, [{ field: 'querystring/cursor' }])
 })
@@ -51,30 +51,30 @@ t.test('GET /jobs filters by kind and status and validates its query', async (t)
 t.test('GET /jobs/:id hints when to poll again and 404s unknown ids', async (t) => {
   const app = await build(t, { env: noRunner })
   const { job } = await app.jobs.enqueue('fixture.noop', {}, { runAfter: new Date(Date.now() + 30_000) })
-  const res = await app.inject({ method: 'GET', url: `/jobs/${job._id}` })
+  const res = await app.inject({ headers: authHeaders(), method: 'GET', url: `/jobs/${job._id}` })
   t.equal(res.statusCode, 200)
   const hint = Number(res.headers['retry-after'])
   t.ok(hint >= 29 && hint <= 30, `queued job hints its start (${hint}s)`)
   t.match(res.json(), { id: job._id, kind: 'fixture.noop', status: 'queued', attempts: 0, trigger: 'api', lease: null })
-  const missing = await app.inject({ method: 'GET', url: '/jobs/does-not-exist' })
+  const missing = await app.inject({ headers: authHeaders(), method: 'GET', url: '/jobs/does-not-exist' })
   t.equal(missing.statusCode, 404)
   t.same(missing.json(), { statusCode: 404, error: 'Not Found', message: 'job does-not-exist not found' })
 })
 
 t.test('the request id follows a trigger into the job and its logs', async (t) => {
   const app = await build(t, { env: noRunner })
-  const res = await app.inject({ method: 'POST', url: '/fixture/trigger', headers: { 'x-request-id': 'n8n-exec-42' }, payload: { kind: 'fixture.noop' } })
+  const res = await app.inject({ method: 'POST', url: '/fixture/trigger', headers: { ...authHeaders(), 'x-request-id': 'n8n-exec-42' }, payload: { kind: 'fixture.noop' } })
   t.equal(res.headers['x-request-id'], 'n8n-exec-42')
   const job = await app.jobs.get(res.json().jobId)
   t.equal(job?.requestId, 'n8n-exec-42')
-  const generated = await app.inject({ method: 'GET', url: '/jobs' })
+  const generated = await app.inject({ headers: authHeaders(), method: 'GET', url: '/jobs' })
   t.match(generated.headers['x-request-id'], /^[0-9a-f-]{36}$/)
 })
 
 t.test('GET /schedules lists every schedule with its next run and last job', async (t) => {
   const app = await build(t, { env: { FIXTURE_SCHEDULE_MS: '60000', SCHEDULES_DISABLED: 'system.purge-jobs' } })
   await app.schedules.fireNow('fixture.tick')
-  const res = await app.inject({ method: 'GET', url: '/schedules' })
+  const res = await app.inject({ headers: authHeaders(), method: 'GET', url: '/schedules' })
   t.equal(res.statusCode, 200)
   const byId = new Map((res.json().data as Array<{ id: string, nextRunAt: string | null }>).map((s) => [s.id, s]))
   t.match(byId.get('fixture.tick'), { kind: 'fixture.noop', type: 'interval', everyMs: 60000, enabled: true, nextRunAt: String, lastJob: { id: String, slot: String } })
@@ -123,7 +123,7 @@ t.test('the server starts from the environment alone and drains on SIGTERM', asy
   t.match(server.stdout(), /job runner stopped/)
 })
 
-function testEnvStrings (): { MONGODB_URI: string, MONGODB_DB: string } {
+function testEnvStrings (): { MONGODB_URI: string, MONGODB_DB: string, GATEWAY_API_KEYS: string } {
   const config = testConfig()
-  return { MONGODB_URI: config.MONGODB_URI, MONGODB_DB: config.MONGODB_DB }
+  return { MONGODB_URI: config.MONGODB_URI, MONGODB_DB: config.MONGODB_DB, GATEWAY_API_KEYS: config.GATEWAY_API_KEYS }
 }

@@ -12,7 +12,8 @@ import { triggerJob } from '../../src/jobs/http.js'
 export const fixtureIntegration: Integration = {
   name: 'fixture',
   config: {
-    FIXTURE_SCHEDULE_MS: Type.Integer({ default: 0, description: 'test only: interval of fixture.tick, 0 = off' })
+    FIXTURE_SCHEDULE_MS: Type.Integer({ default: 0, description: 'test only: interval of fixture.tick, 0 = off' }),
+    FIXTURE_WEBHOOK_SECRET: Type.String({ default: '', description: 'test only: Standard Webhooks secret(s) of /fixture/webhook' })
   },
   setup ({ config, db }) {
     const executions = db.collection<{ jobId: string, event: string, pid: number, at: Date }>('executions')
@@ -91,6 +92,13 @@ export const fixtureIntegration: Integration = {
         }, async (request, reply) => {
           const body = request.body as { kind: string, params?: Record<string, unknown>, dedupeKey?: string }
           const result = await triggerJob(request, reply, body.kind, body.params ?? {}, body.dedupeKey === undefined ? {} : { dedupeKey: body.dedupeKey })
+          return result.body
+        })
+        app.post('/fixture/webhook', {
+          config: { webhookSecret: String(config.FIXTURE_WEBHOOK_SECRET) },
+          schema: { body: Type.Object({ event: Type.String() }) }
+        }, async (request, reply) => {
+          const result = await triggerJob(request, reply, 'fixture.noop', { event: (request.body as { event: string }).event }, { trigger: 'webhook' })
           return result.body
         })
       }
