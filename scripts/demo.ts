@@ -22,6 +22,10 @@ export interface Sandbox {
 export interface SandboxOptions {
   /** Folder for the demo's files (CSV output, inbound/outbound folders, …). */
   dataDir: string
+  /** The demo's MongoDB-wire server, for sandboxes that seed data (e.g. TracOS work orders). */
+  mongoUri: string
+  /** The database the gateway uses. */
+  mongoDb: string
 }
 
 /** One line per integration: each starts its simulators and returns the variables that point at them. */
@@ -32,15 +36,16 @@ const mongo = await provisionMongo()
 const dataDir = join(process.cwd(), 'data', 'demo')
 mkdirSync(dataDir, { recursive: true })
 const started: Sandbox[] = []
-for (const start of sandboxes) started.push(await start({ dataDir }))
+const mongoDb = process.env.MONGODB_DB || 'gateway_demo'
+for (const start of sandboxes) started.push(await start({ dataDir, mongoUri: mongo.uri, mongoDb }))
 
 const apiKey = process.env.GATEWAY_API_KEYS || `demo-${randomBytes(12).toString('hex')}`
 const readKey = process.env.GATEWAY_READ_KEYS || `demo-read-${randomBytes(12).toString('hex')}`
 const env: Record<string, string | undefined> = {
-  MONGODB_DB: 'gateway_demo',
   ...Object.assign({}, ...started.map((s) => s.env)),
   ...process.env,
   MONGODB_URI: mongo.uri,
+  MONGODB_DB: mongoDb,
   GATEWAY_API_KEYS: apiKey,
   GATEWAY_READ_KEYS: readKey
 }
