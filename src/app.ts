@@ -14,6 +14,7 @@ import metricsPlugin from './plugins/metrics.js'
 import mongoPlugin from './plugins/mongo.js'
 import schedulerPlugin from './plugins/scheduler.js'
 import authPlugin from './plugins/auth.js'
+import dashboardPlugin from './plugins/dashboard.js'
 import docsPlugin from './plugins/docs.js'
 import edgePlugin from './plugins/edge.js'
 import webhooksPlugin from './plugins/webhooks.js'
@@ -54,6 +55,7 @@ async function gateway (fastify: FastifyInstance, opts: AppOptions): Promise<voi
   await fastify.register(schedulerPlugin)
   await fastify.register(metricsPlugin)
   await fastify.register(docsPlugin)
+  await fastify.register(dashboardPlugin)
   await fastify.register(integrationsPlugin, { integrations: opts.integrations ?? defaultIntegrations })
   await fastify.register(healthRoutes)
   await fastify.register(jobRoutes)

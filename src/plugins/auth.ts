@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import Type from 'typebox'
 import { splitList } from '../config.js'
 import { httpError } from '../lib/http-errors.js'
 
@@ -68,6 +69,15 @@ export default fp(async (app) => {
       throw httpError(403, 'this API key may only read; this route needs a trigger key')
     }
   })
+
+  // Lets a client (the dashboard) learn what its key may do without trying a trigger route.
+  app.get('/auth/whoami', {
+    config: { access: 'read' },
+    schema: {
+      tags: ['health'],
+      response: { 200: Type.Object({ role: Type.Union([Type.Literal('trigger'), Type.Literal('read')]) }) }
+    }
+  }, async (request) => ({ role: open || request.apiKeyKind === 'trigger' ? 'trigger' as const : 'read' as const }))
 }, { name: 'auth', dependencies: ['config'] })
 
 function accessOf (request: FastifyRequest): AccessLevel {

@@ -1,0 +1,150 @@
+import { mkdirSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import t from 'tap'
+import type { Browser, Locator, Page } from 'playwright-core'
+import { launchChromium, saveFailureScreenshot } from '../helpers/dashboard-browser.js'
+import { startDashboardGateway, type DashboardGateway } from '../helpers/dashboard-gateway.js'
+import { ROOT } from '../helpers/process.js'
+
+// Generous on purpose: other test runs share the CPU, and every wait below is on a DOM state, not a clock.
+const WAIT_MS = 90_000
+
+/** The dashboard in headless chromium, driven the way an operator would, against a live gateway. */
+t.test('dashboard: trigger key runs, watches, retries; read key sees no buttons', async (t) => {
+  const gateway: DashboardGateway = await startDashboardGateway()
+  t.teardown(() => gateway.close())
+  const browser: Browser = await launchChromium()
+  t.teardown(() => browser.close())
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
+  const page = await context.newPage()
+  page.setDefaultTimeout(WAIT_MS)
+  const pageErrors: string[] = []
+  page.on('pageerror', (err) => pageErrors.push(err.message))
+
+  const api = async (path: string) => {
+    const res = await fetch(`${gateway.baseUrl}${path}`, { headers: { 'x-api-key': gateway.readKey } })
+    return res.json() as Promise<{ data: Array<Record<string, unknown>> }>
+  }
+  const card = (name: string): Locator => page.locator(`article[data-integration="${name}"]`)
+  const lastRunStatus = (name: string, status: string): Locator => card(name).locator(`[data-part="last-run"] .badge[data-status="${status}"]`)
+
+  let step = 'open the page'
+  try {
+    await page.goto(`${gateway.baseUrl}/dashboard`)
+    step = 'enter a trigger key'
+    await page.getByLabel('API key').fill(gateway.triggerKey)
+    await page.getByRole('button', { name: 'Open dashboard' }).click()
+    await page.getByText('Trigger key: actions enabled').waitFor()
+    await page.locator('#readiness.ok').waitFor()
+    for (const name of ['odoo', 'tracos', 'bobo', 'insight', 'system']) await card(name).waitFor()
+    t.match(await card('odoo').locator('[data-part="next-run"]').textContent(), /Next run: .*odoo\.sync-csv/, 'next scheduled run shown')
+
+    step = 'run Odoo now and watch the progress bar move'
+    await card('odoo').getByRole('button', { name: 'Run CSV sync now' }).click()
+    const bar = card('odoo').locator('[data-part="running"] [role="progressbar"]')
+    await bar.waitFor()
+    const seen = new Set<string>()
+    // Stop at two different values, or when the run is over (then the bar cannot move any more).
+    while (seen.size < 2 && await lastRunStatus('odoo', 'succeeded').count() === 0) {
+      const now = await bar.getAttribute('aria-valuenow', { timeout: 1000 }).catch(() => null)
+      if (now !== null) seen.add(now)
+      await page.waitForTimeout(150)
+    }
+    t.ok(seen.size >= 2, `the progress bar moved (${[...seen].join(' → ')} of 10)`)
+    step = 'see the Odoo run turn green'
+    const badge = lastRunStatus('odoo', 'succeeded')
+    await badge.waitFor()
+    t.match(await badge.textContent(), /✓ succeeded/, 'outcome told by icon and word')
+    t.equal(await badge.evaluate((el) => (globalThis as unknown as { getComputedStyle: (e: unknown) => { color: string } }).getComputedStyle(el).color), 'rgb(26, 127, 55)', 'and coloured green')
+    t.match(await card('odoo').locator('[data-part="counts"]').textContent(), /40 employees/, 'headline counts of the result')
+    t.equal(await card('odoo').locator('[data-part="running"] li').count(), 0, 'no longer listed as running')
+    t.ok(await card('odoo').locator('[data-part="history"] li[data-status="succeeded"]').count() >= 1, 'history strip has the run')
+    t.ok(await card('odoo').locator('[data-part="durations"] rect').count() >= 1, 'duration chart has the run')
+
+    step = 'trigger an Insight dry run with a date range'
+    const insight = card('insight')
+    await insight.getByLabel('From').fill('2026-11-01')
+    await insight.getByLabel('To').fill('2026-11-15')
+    await insight.getByLabel('Dry run (write nothing)').check()
+    await insight.getByRole('button', { name: 'Run sync' }).click()
+    await lastRunStatus('insight', 'succeeded').waitFor()
+    t.match(await insight.locator('[data-part="counts"]').textContent(), /wouldWrite/, 'a dry run reports what it would write')
+    const insightJob = (await api('/jobs?kind=insight.sync&limit=1')).data[0]
+    t.match(insightJob?.params, { from: '2026-11-01', to: '2026-11-15', dryRun: true }, 'the job got the range and dry run')
+
+    step = 'upload a BOBO file'
+    const bobo = card('bobo')
+    await bobo.getByLabel('CSV file').setInputFiles({
+      name: 'alerts.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from('employee_id,alert\n1001,fire drill\n1002,fire drill\n1003,fire drill\n')
+    })
+    await bobo.getByRole('button', { name: 'Upload and process' }).click()
+    await lastRunStatus('bobo', 'succeeded').waitFor()
+    t.match(await bobo.locator('[data-part="counts"]').textContent(), /3 rows/, 'the uploaded rows were processed')
+
+    step = 'see a failed job listed first and retry it'
+    await gateway.setTracosDown(true)
+    await card('tracos').getByRole('button', { name: 'Run now' }).click()
+    const failed = page.locator('#failed li[data-kind="tracos.run"]')
+    await failed.waitFor()
+    t.match(await failed.textContent(), /TracOS upstream answered 503/, 'the failure shows its error')
+    t.equal(await failed.getByRole('link', { name: /Full JSON/ }).count(), 1, 'with a link to its JSON')
+    const inOrder = await page.evaluate<boolean>(`document.getElementById('failed-section').getBoundingClientRect().top <
+      document.getElementById('integrations').getBoundingClientRect().top`)
+    t.ok(inOrder, 'failed jobs come before the integrations')
+    await failed.getByRole('link', { name: /Full JSON/ }).click()
+    await page.locator('#json-dialog[open]').waitFor()
+    t.match(await page.locator('#json-body').textContent(), /"status": "failed"/, 'the full JSON opens')
+    await page.getByRole('button', { name: 'Close' }).click()
+    await lastRunStatus('tracos', 'failed').waitFor()
+    await gateway.setTracosDown(false)
+    await failed.getByRole('button', { name: 'Retry tracos.run' }).click()
+    await failed.locator('[data-part="retried"]').waitFor()
+    await lastRunStatus('tracos', 'succeeded').waitFor()
+    t.pass('the retried job ran and succeeded')
+
+    step = 'cancel a running job'
+    await card('odoo').getByRole('button', { name: 'Run CSV sync now' }).click()
+    await card('odoo').getByRole('button', { name: 'Cancel odoo.sync-csv' }).click()
+    await lastRunStatus('odoo', 'cancelled').waitFor()
+    t.pass('the running job was cancelled')
+
+    if (process.env.DASHBOARD_SCREENSHOT !== undefined) {
+      const path = resolve(ROOT, process.env.DASHBOARD_SCREENSHOT)
+      mkdirSync(dirname(path), { recursive: true })
+      await page.locator('#notice').evaluate((el) => { el.textContent = '' })
+      await page.screenshot({ path, fullPage: true })
+    }
+
+    step = 'narrow window'
+    await page.setViewportSize({ width: 390, height: 800 })
+    const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth')
+    t.ok(overflow <= 1, `no horizontal scrolling at 390 px (${overflow} px over)`)
+    await page.setViewportSize({ width: 1280, height: 800 })
+
+    step = 'keyboard: the run button is reachable with Tab'
+    await page.getByRole('button', { name: 'Change key' }).focus()
+    let reached = false
+    for (let i = 0; i < 80 && !reached; i++) {
+      await page.keyboard.press('Tab')
+      reached = await page.evaluate<boolean>("document.activeElement?.textContent === 'Run CSV sync now'")
+    }
+    t.ok(reached, 'Tab reaches "Run CSV sync now"')
+
+    step = 'a read key sees no buttons'
+    await page.getByRole('button', { name: 'Change key' }).click()
+    await page.getByLabel('API key').fill(gateway.readKey)
+    await page.getByRole('button', { name: 'Open dashboard' }).click()
+    await page.getByText('Read key: view only').waitFor()
+    await lastRunStatus('odoo', 'cancelled').waitFor()
+    await page.locator('#failed li[data-kind="tracos.run"]').waitFor()
+    t.equal(await page.locator('#board button, #board input[type="file"], [data-action], [data-action-form]').count(), 0, 'no action buttons or forms')
+    t.match(await card('insight').locator('[data-part="last-run"]').textContent(), /succeeded/, 'but everything else is shown')
+    t.same(pageErrors, [], 'no script errors in the page')
+  } catch (err) {
+    const shot = await saveFailureScreenshot(page, 'dashboard')
+    t.comment(`failed at step "${step}"; screenshot: ${shot ?? 'could not be taken'}`)
+    throw err
+  }
+})
