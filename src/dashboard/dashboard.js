@@ -5,22 +5,25 @@
 /**
  * The one place that knows each integration's "run now" route. Integrations themselves are discovered from
  * schedules and job kinds (`<integration>.<job>`); one without an entry here is shown without a button.
- * Fields become a small form; the body is JSON of the filled fields, except a `file` field, whose file is
+ * `title` is the name shown. Fields become a small form; the body is JSON of the filled fields, except a `file` field, whose file is
  * posted as the raw body (text/csv).
  */
 const ACTIONS = {
-  odoo: { label: 'Run CSV sync now', route: 'odoo/sync-csv' },
+  odoo: { title: 'Odoo', label: 'Run CSV sync now', route: 'odoo/sync-csv' },
   tracos: {
+    title: 'TracOS',
     label: 'Run now',
     route: 'tracos/run',
     fields: [{ name: 'direction', label: 'Direction', type: 'select', options: ['both', 'inbound', 'outbound'] }]
   },
   bobo: {
+    title: 'BOBO',
     label: 'Upload and process',
     route: 'bobo/upload',
     fields: [{ name: 'file', label: 'CSV file', type: 'file', accept: '.csv,text/csv' }]
   },
   insight: {
+    title: 'Insight',
     label: 'Run sync',
     route: 'insight/sync',
     fields: [
@@ -31,7 +34,7 @@ const ACTIONS = {
       { name: 'dryRun', label: 'Dry run (write nothing)', type: 'checkbox' }
     ]
   },
-  system: { label: 'Purge old jobs now', route: 'system/purge-jobs' }
+  system: { title: 'System', label: 'Purge old jobs now', route: 'system/purge-jobs' }
 }
 
 const KEY_STORAGE = 'gateway.apiKey'
@@ -323,7 +326,7 @@ function renderReadiness (ready) {
 }
 
 function createCard (name) {
-  const title = h('h3', { id: `card-${name}-title` }, name)
+  const title = h('h3', { id: `card-${name}-title` }, ACTIONS[name]?.title ?? name)
   const root = h('article', { class: 'card', 'data-integration': name, 'aria-labelledby': `card-${name}-title` })
   const parts = {
     kinds: h('p', { class: 'kinds muted' }),
@@ -459,7 +462,7 @@ function durationChart (name, jobs) {
   const width = 200
   const height = 60
   const slot = width / HISTORY_SIZE
-  const chart = svg('svg', { viewBox: `0 0 ${width} ${height + 2}`, class: 'bars', role: 'img', 'aria-label': `${name}: durations of the last ${jobs.length} runs, longest ${formatDuration(max)}` })
+  const chart = svg('svg', { viewBox: `0 0 ${width} ${height + 2}`, preserveAspectRatio: 'none', class: 'bars', role: 'img', 'aria-label': `${name}: durations of the last ${jobs.length} runs, longest ${formatDuration(max)}` })
   jobs.forEach((job, i) => {
     const barHeight = Math.max(1.5, (durations[i] / max) * height)
     chart.append(svg('rect', {

@@ -106,16 +106,22 @@ t.test('dashboard: trigger key runs, watches, retries; read key sees no buttons'
 
     step = 'cancel a running job'
     await card('odoo').getByRole('button', { name: 'Run CSV sync now' }).click()
-    await card('odoo').getByRole('button', { name: 'Cancel odoo.sync-csv' }).click()
-    await lastRunStatus('odoo', 'cancelled').waitFor()
-    t.pass('the running job was cancelled')
-
     if (process.env.DASHBOARD_SCREENSHOT !== undefined) {
+      // The README's picture (see README, Dashboard): taken while a run shows its progress.
+      const running = card('odoo').locator('[data-part="running"] [role="progressbar"]')
+      const deadline = Date.now() + WAIT_MS
+      while (Number(await running.getAttribute('aria-valuenow', { timeout: 1000 }).catch(() => 0)) < 2) {
+        if (Date.now() > deadline) throw new Error('the Odoo run never showed progress for the screenshot')
+        await page.waitForTimeout(100)
+      }
       const path = resolve(ROOT, process.env.DASHBOARD_SCREENSHOT)
       mkdirSync(dirname(path), { recursive: true })
       await page.locator('#notice').evaluate((el) => { el.textContent = '' })
       await page.screenshot({ path, fullPage: true })
     }
+    await card('odoo').getByRole('button', { name: 'Cancel odoo.sync-csv' }).click()
+    await lastRunStatus('odoo', 'cancelled').waitFor()
+    t.pass('the running job was cancelled')
 
     step = 'narrow window'
     await page.setViewportSize({ width: 390, height: 800 })
