@@ -64,6 +64,7 @@ process.stdout.write(`
 Integration gateway demo running at ${base}
 MongoDB: ${mongo.description} (${mongo.uri}, database ${config.MONGODB_DB})
 Sandbox upstreams: ${started.map((s) => s.name).join(', ') || 'none'}
+Dashboard: ${base}/dashboard (paste one of the keys below)
 API key (trigger and read): ${apiKey}
 Read-only key:              ${readKey}
 
