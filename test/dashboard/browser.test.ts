@@ -50,7 +50,7 @@ t.test('dashboard: trigger key runs, watches, retries; read key sees no buttons'
       if (now !== null) seen.add(now)
       await page.waitForTimeout(150)
     }
-    t.ok(seen.size >= 2, `the progress bar moved (${[...seen].join(' → ')} of 10)`)
+    t.ok(seen.size >= 2, `the progress bar moved (${[...seen].join(' → ')} of 12)`)
     step = 'see the Odoo run turn green'
     const badge = lastRunStatus('odoo', 'succeeded')
     await badge.waitFor()

@@ -33,7 +33,8 @@ export function dashboardStandIns (controls: StandInControls, stepMs = 600): Int
       jobs: {
         'odoo.sync-csv': {
           async handler (ctx) {
-            await work(ctx, 10, stepMs, (i) => `employees page ${i} of 10`)
+            // Long enough that a page polling every 2 s sees the bar at several points even on a busy machine.
+            await work(ctx, 12, stepMs + 150, (i) => `employees page ${i} of 12`)
             return { employees: 40, written: 40, departments: 6 }
           }
         },
