@@ -556,7 +556,8 @@ async function runNow (name, action, form) {
     if (fileField !== undefined && file === null) throw new Error(`choose a ${fileField.label} first`)
     const res = file !== null
       ? await api(action.route, { method: 'POST', body: file, contentType: 'text/csv' })
-      : await api(action.route, { method: 'POST', body: action.fields === undefined ? undefined : body })
+      // `{}` rather than no body: a route with an (optional) body schema accepts it, one without ignores it.
+      : await api(action.route, { method: 'POST', body })
     notice(`${name}: ${res.data.message ?? `job ${res.data.status}`} (job ${res.data.jobId})`)
     if (file !== null) form.reset()
     await track(res.data.jobId)

@@ -12,7 +12,10 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
  */
 export function ensureChromium (): string {
   if (existsSync(CHROMIUM)) return CHROMIUM
-  const apt = (args: string[]) => execFileSync('apt-get', args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, timeout: 15 * 60_000 })
+  // apt's output goes to stderr: stdout is the test's TAP stream. Waits for a dpkg lock held by someone else.
+  const apt = (args: string[]) => execFileSync('apt-get', ['-o', 'DPkg::Lock::Timeout=300', ...args], {
+    stdio: ['ignore', 2, 2], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, timeout: 15 * 60_000
+  })
   try {
     apt(['install', '-y', 'chromium'])
   } catch {
