@@ -31,10 +31,17 @@ t.test('dashboard: trigger key runs, watches, retries; read key sees no buttons'
   let step = 'open the page'
   try {
     await page.goto(`${gateway.baseUrl}/dashboard`)
+    t.equal(await page.getByRole('button', { name: 'Change key' }).count(), 0, 'no session controls before a key is given')
+    step = 'enter a wrong key'
+    await page.getByLabel('API key').fill('not-a-key')
+    await page.getByRole('button', { name: 'Open dashboard' }).click()
+    await page.locator('#key-error', { hasText: 'not valid' }).waitFor()
+    t.equal(await page.evaluate<string | null>("sessionStorage.getItem('gateway.apiKey')"), null, 'a refused key is not kept')
     step = 'enter a trigger key'
     await page.getByLabel('API key').fill(gateway.triggerKey)
     await page.getByRole('button', { name: 'Open dashboard' }).click()
     await page.getByText('Trigger key: actions enabled').waitFor()
+    t.equal(await page.evaluate<string | null>("sessionStorage.getItem('gateway.apiKey')"), gateway.triggerKey, 'the key is kept for this tab')
     await page.locator('#readiness.ok').waitFor()
     for (const name of ['odoo', 'tracos', 'bobo', 'insight', 'system']) await card(name).waitFor()
     t.match(await card('odoo').locator('[data-part="next-run"]').textContent(), /Next run: .*odoo\.sync-csv/, 'next scheduled run shown')
