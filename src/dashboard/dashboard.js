@@ -332,7 +332,7 @@ function createCard (name) {
     kinds: h('p', { class: 'kinds muted' }),
     last: h('div', { class: 'last', 'data-part': 'last-run' }),
     next: h('p', { class: 'next', 'data-part': 'next-run' }),
-    running: h('ul', { class: 'running', 'data-part': 'running', 'aria-live': 'polite' }),
+    running: h('ul', { class: 'running', 'data-part': 'running', 'aria-label': `${name}: running and queued jobs` }),
     history: h('ol', { class: 'history', 'data-part': 'history', 'aria-label': `${name}: last ${HISTORY_SIZE} runs, oldest first` }),
     chart: h('div', { class: 'chart', 'data-part': 'durations' })
   }

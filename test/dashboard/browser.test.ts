@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, rmSync, statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import t from 'tap'
 import type { Browser, Locator, Page } from 'playwright-core'
@@ -155,6 +155,11 @@ t.test('dashboard: trigger key runs, watches, retries; read key sees no buttons'
     t.equal(await page.locator('#board button, #board input[type="file"], [data-action], [data-action-form]').count(), 0, 'no action buttons or forms')
     t.match(await card('insight').locator('[data-part="last-run"]').textContent(), /succeeded/, 'but everything else is shown')
     t.same(pageErrors, [], 'no script errors in the page')
+
+    step = 'the failure screenshot works'
+    const shot = await saveFailureScreenshot(page, 'self-check')
+    t.ok(shot !== null && statSync(shot).size > 1000, `a failure would leave a screenshot (${shot})`)
+    if (shot !== null) rmSync(shot)
   } catch (err) {
     const shot = await saveFailureScreenshot(page, 'dashboard')
     t.comment(`failed at step "${step}"; screenshot: ${shot ?? 'could not be taken'}`)
