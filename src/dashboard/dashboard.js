@@ -5,8 +5,8 @@
 /**
  * The one place that knows each integration's "run now" route. Integrations themselves are discovered from
  * schedules and job kinds (`<integration>.<job>`); one without an entry here is shown without a button.
- * `title` is the name shown. Fields become a small form; the body is JSON of the filled fields, except a `file` field, whose file is
- * posted as the raw body (text/csv).
+ * `title` is the name shown. Fields become a small form; the body is JSON of the filled fields, except a `file`
+ * field, whose file is posted as multipart/form-data (part `file`, keeping its name).
  */
 const ACTIONS = {
   odoo: { title: 'Odoo', label: 'Run CSV sync now', route: 'odoo/sync-csv' },
@@ -30,7 +30,7 @@ const ACTIONS = {
       { name: 'from', label: 'From', type: 'date', initial: () => isoDay(-7) },
       { name: 'to', label: 'To', type: 'date', initial: () => isoDay(0) },
       // Empty = the server's default.
-      { name: 'dateField', label: 'Date field', type: 'select', options: ['', 'ShipDate', 'OrderCreationDate'] },
+      { name: 'dateField', label: 'Date field', type: 'select', options: ['', 'ship', 'creation'] },
       { name: 'dryRun', label: 'Dry run (write nothing)', type: 'checkbox' }
     ]
   },
@@ -108,12 +108,11 @@ class ApiError extends Error {
   }
 }
 
-async function api (path, { method = 'GET', body, contentType } = {}) {
+async function api (path, { method = 'GET', body } = {}) {
   const headers = { 'x-api-key': state.key ?? '', accept: 'application/json' }
   let payload
-  if (body instanceof Blob) {
-    payload = body
-    headers['content-type'] = contentType ?? 'application/octet-stream'
+  if (body instanceof FormData) {
+    payload = body // the browser sets multipart/form-data with its boundary
   } else if (body !== undefined) {
     payload = JSON.stringify(body)
     headers['content-type'] = 'application/json'
@@ -385,7 +384,7 @@ function lastRun (job) {
       h('time', { datetime: job.finishedAt ?? job.updatedAt, title: job.finishedAt ?? job.updatedAt }, relative(job.finishedAt ?? job.updatedAt)),
       job.startedAt && job.finishedAt ? `, took ${formatDuration(Date.parse(job.finishedAt) - Date.parse(job.startedAt))}` : '',
       ' · ', jsonLink(job)),
-    counts.length > 0 ? h('p', { class: 'counts', 'data-part': 'counts' }, counts.map(([k, v]) => h('span', { class: 'count' }, h('b', {}, String(v)), ` ${k}`))) : null,
+    counts.length > 0 ? h('p', { class: 'counts', 'data-part': 'counts' }, counts.map(([k, v], i) => [i > 0 ? ' ' : null, h('span', { class: 'count' }, h('b', {}, String(v)), ` ${k}`)])) : null,
     job.error ? h('p', { class: 'error-text' }, `Error: ${job.error.message}`, job.error.code ? ` (${job.error.code})` : '') : null
   ]
 }
@@ -554,13 +553,17 @@ async function runNow (name, action, form) {
     }
     const fileField = (action.fields ?? []).find((f) => f.type === 'file')
     if (fileField !== undefined && file === null) throw new Error(`choose a ${fileField.label} first`)
+    const upload = new FormData()
+    if (file !== null) upload.append('file', file, file.name)
     const res = file !== null
-      ? await api(action.route, { method: 'POST', body: file, contentType: 'text/csv' })
+      ? await api(action.route, { method: 'POST', body: upload })
       // `{}` rather than no body: a route with an (optional) body schema accepts it, one without ignores it.
       : await api(action.route, { method: 'POST', body })
-    notice(`${name}: ${res.data.message ?? `job ${res.data.status}`} (job ${res.data.jobId})`)
+    notice(`${name}: ${summary(res.data)}`)
     if (file !== null) form.reset()
-    await track(res.data.jobId)
+    // An upload may be stored without starting a job (the integration then processes it on its schedule).
+    if (typeof res.data?.jobId === 'string') await track(res.data.jobId)
+    else void refresh()
   } catch (err) {
     showError(err)
   } finally {
@@ -599,6 +602,15 @@ async function track (id) {
   if (!TERMINAL.has(data.status)) follow(data)
   render()
   void refresh()
+}
+
+/** What a trigger route answered, in one line: its message, files taken, the job. */
+function summary (data) {
+  const parts = []
+  if (typeof data?.message === 'string') parts.push(data.message)
+  if (Array.isArray(data?.files)) parts.push(`${data.files.length} file(s) accepted${data.files.map((f) => typeof f.rows === 'number' ? `, ${f.rows} rows` : '').join('')}`)
+  if (typeof data?.jobId === 'string') parts.push(`job ${data.jobId} ${data.status ?? ''}`.trim())
+  return parts.length > 0 ? parts.join(' · ') : 'accepted'
 }
 
 function notice (text) {

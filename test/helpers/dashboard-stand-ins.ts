@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
+import multipart from '@fastify/multipart'
 import type { FastifyInstance } from 'fastify'
 import Type from 'typebox'
 import type { Integration } from '../../src/integration.js'
@@ -84,7 +85,7 @@ export function dashboardStandIns (controls: StandInControls, stepMs = 600): Int
           async handler (ctx) {
             const rows = Number(ctx.params.rows)
             await work(ctx, Math.max(1, Math.min(rows, 5)), stepMs, (i) => `rows batch ${i}`)
-            return { file: ctx.params.fileName, rows, alertsSent: rows, skipped: 0 }
+            return { rows, alertsSent: rows, skipped: 0 }
           }
         },
         'bobo.mapping-sync': { handler: async () => ({ mappings: 3 }) },
@@ -95,13 +96,20 @@ export function dashboardStandIns (controls: StandInControls, stepMs = 600): Int
         { id: 'bobo.cleanup', kind: 'bobo.cleanup', cron: '0 4 * * *', timezone: 'UTC' }
       ],
       async routes (app: FastifyInstance) {
-        app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string' }, (_request, body, done) => { done(null, body) })
+        await app.register(multipart, { limits: { fileSize: 1_000_000, files: 5 } })
+        app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'buffer' }, (_request, body, done) => { done(null, body) })
+        // Like the real route: one raw text/csv body or the file parts of a multipart form.
         app.post('/bobo/upload', async (request, reply) => {
-          if (typeof request.body !== 'string') throw httpError(415, 'send the CSV as text/csv')
-          const lines = request.body.split(/\r?\n/).filter((line) => line.trim() !== '')
-          if (lines.length < 2) throw httpError(400, 'the CSV has no data rows', [{ field: 'body', message: 'expected a header and at least one row' }])
-          const { body } = await triggerJob(request, reply, 'bobo.process', { rows: lines.length - 1, fileName: 'upload.csv' })
-          return { success: true, message: `BOBO file accepted: ${lines.length - 1} rows`, ...body }
+          const files: Array<{ name: string | null, text: string }> = []
+          if (request.isMultipart()) {
+            for await (const part of request.files()) files.push({ name: part.filename || null, text: (await part.toBuffer()).toString('utf8') })
+          } else if (Buffer.isBuffer(request.body)) {
+            files.push({ name: null, text: request.body.toString('utf8') })
+          }
+          if (files.length === 0) throw httpError(400, 'send the CSV as text/csv or multipart/form-data', [{ field: 'body', message: 'must be CSV or multipart' }])
+          const rows = files.map((f) => Math.max(0, f.text.split(/\r?\n/).filter((line) => line.trim() !== '').length - 1))
+          const { body } = await triggerJob(request, reply, 'bobo.process', { rows: rows.reduce((a, b) => a + b, 0), fileName: files[0]?.name ?? null }, { dedupeKey: 'bobo.process' })
+          return { files: files.map((f, i) => ({ originalName: f.name, rows: rows[i] })), ...body }
         })
       }
     })
@@ -126,7 +134,7 @@ export function dashboardStandIns (controls: StandInControls, stepMs = 600): Int
             body: Type.Object({
               from: Type.Optional(Type.String({ format: 'date' })),
               to: Type.Optional(Type.String({ format: 'date' })),
-              dateField: Type.Optional(Type.String({ minLength: 1 })),
+              dateField: Type.Optional(Type.Union([Type.Literal('creation'), Type.Literal('ship')])),
               dryRun: Type.Optional(Type.Boolean())
             }, { additionalProperties: false })
           }
