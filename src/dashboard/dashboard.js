@@ -79,7 +79,7 @@ function h (tag, attrs = {}, ...children) {
     else if (name === 'class') el.className = value
     else el.setAttribute(name, value === true ? '' : String(value))
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue
     el.append(child instanceof Node ? child : document.createTextNode(String(child)))
   }
@@ -346,7 +346,7 @@ function createCard (name) {
 function updatePart (card, part, signature, build) {
   if (card.signatures[part] === signature) return
   card.signatures[part] = signature
-  card.parts[part].replaceChildren(...[build()].flat().filter(Boolean))
+  card.parts[part].replaceChildren(...[build()].flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false))
 }
 
 function updateCard (name, card) {
