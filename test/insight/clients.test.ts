@@ -16,7 +16,7 @@ async function rejection (promise: Promise<unknown>): Promise<Error> {
   throw new Error('expected a rejection')
 }
 
-async function setup (t: Parameters<Parameters<typeof t.test>[1]>[0], insightOptions = {}) {
+async function setup (t: { teardown: (fn: () => unknown) => void }, insightOptions = {}) {
   const sims = await startSimulators(t, { insight: insightOptions })
   const { insight } = sims
   const client = createInsightClient({

@@ -84,18 +84,20 @@ t.test('a dry run reads both sides and writes nothing upstream', async (t) => {
   const { insight, oomnitza } = sims
   insight.state.orders = [exampleOrder(), ...generateOrders({ serials: 30, to: '2026-04-09', days: 3 })]
   oomnitza.seed({ serial_number: 'PF4ABC12', model: 'OLD MODEL', manufacturer: 'LENOVO' })
+  oomnitza.seed({ serial_number: 'PF4ABC13', model: 'twin 1' })
+  oomnitza.seed({ serial_number: 'PF4ABC13', model: 'twin 2' })
   const app = await buildInsightApp(t, sims, { INSIGHT_DRY_RUN_SAMPLE: '5' })
   const job = await runSync(app, { ...window, dryRun: true })
   t.equal(job.status, 'succeeded')
   const result = job.result as Record<string, any>
-  t.match(result, { dryRun: true, serials: 33, assets: { created: 32, updated: 1, failed: 0 } })
+  t.match(result, { dryRun: true, serials: 33, assets: { created: 31, updated: 1, skipped: result.skipped.noSerials + 1, failed: 0 }, skipped: { conflict: 1 }, conflicts: ['PF4ABC13'] })
   t.equal(result.wouldCreate.length, 5, 'first INSIGHT_DRY_RUN_SAMPLE payloads in full')
   t.ok(result.wouldCreate.every((a: Record<string, string>) => a.serial_number !== '' && a.vendor === 'Insight'))
   t.match(result.wouldUpdate, [{ serial_number: 'PF4ABC12', changes: { model: 'THINKPAD T14 G5 I7 32GB 1TB W11P' } }])
   t.same(oomnitza.state.writes, [], 'the simulator saw no POST or PATCH')
   t.equal(oomnitza.state.calls.create + oomnitza.state.calls.update, 0)
   t.ok(oomnitza.state.calls.find > 0, 'lookups are allowed')
-  t.equal(oomnitza.assets.size, 1)
+  t.equal(oomnitza.assets.size, 3)
 })
 
 t.test('a 429 storm is ridden out; one failing asset is reported while the others land', async (t) => {

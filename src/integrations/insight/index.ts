@@ -2,8 +2,8 @@ import Type from 'typebox'
 import type { Integration } from '../../integration.js'
 import { PermanentError } from '../../jobs/errors.js'
 import { DURATION_PATTERN, parseDuration } from '../../lib/duration.js'
-import { createInsightClient, type DateField } from './insight-client.js'
-import { createOomnitzaClient } from './oomnitza-client.js'
+import { createInsightClient, type DateField, type InsightClient } from './insight-client.js'
+import { createOomnitzaClient, type OomnitzaClient } from './oomnitza-client.js'
 import { insightRoutes } from './routes.js'
 import { createSyncService, type SyncParams } from './sync.js'
 import { loadMapping } from './transform.js'
@@ -52,8 +52,11 @@ export const insightIntegration: Integration = {
     const retries = Number(c.INSIGHT_RETRIES)
     const retryBaseMs = Number(c.INSIGHT_RETRY_BASE_MS)
     const cron = String(c.INSIGHT_CRON)
+    // Created on first use (a gateway without Insight credentials still starts) and kept, so runs share the token.
+    let insightClient: InsightClient | null = null
+    let oomnitzaClient: OomnitzaClient | null = null
     const service = createSyncService({
-      insight: () => createInsightClient({
+      insight: () => insightClient ??= createInsightClient({
         url: String(c.INSIGHT_URL),
         tokenUrl: String(c.INSIGHT_TOKEN_URL),
         region: String(c.INSIGHT_REGION),
@@ -65,7 +68,7 @@ export const insightIntegration: Integration = {
         retryBaseMs,
         metrics: upstream
       }),
-      oomnitza: () => createOomnitzaClient({
+      oomnitza: () => oomnitzaClient ??= createOomnitzaClient({
         url: String(c.OOMNITZA_URL),
         token: String(c.OOMNITZA_API_TOKEN),
         timeoutMs: Number(c.OOMNITZA_TIMEOUT_MS),
