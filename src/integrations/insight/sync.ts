@@ -233,6 +233,7 @@ export function createSyncService (deps: { insight: () => InsightClient, oomnitz
       })))
       if (authError !== null) throw authError
       signal.throwIfAborted()
+      ctx.progress(total, total, dryRun ? 'dry run finished: nothing written' : 'finished')
 
       log.info({ ...result.assets, windowsFailed: result.windowsFailed, dryRun }, 'insight sync finished')
       if (windowErrors.length > 0) {
