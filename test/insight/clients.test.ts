@@ -97,6 +97,17 @@ t.test('Oomnitza client: Authorization2, batched IN lookups with paging, 429 wit
   t.ok(created.equipment_id, 'created after three 429s')
   await client.update(created.equipment_id, { model: 'Y' }, never)
   t.equal(oomnitza.bySerial('NEW-1')[0]?.model, 'Y')
+  // A create that lands but whose answer is lost (503): the retry finds the serial and does not POST again.
+  let lost = 0
+  oomnitza.state.intercept = (req) => {
+    if (req.method !== 'POST' || lost > 0) return undefined
+    lost++
+    oomnitza.seed(JSON.parse(req.text) as Record<string, unknown>)
+    return { status: 503, body: 'upstream timeout' }
+  }
+  await client.create({ serial_number: 'LOST-1', model: 'X' }, never)
+  t.equal(oomnitza.bySerial('LOST-1').length, 1, 'no duplicate after retrying a create that had landed')
+  oomnitza.state.intercept = undefined
   oomnitza.state.token = 'revoked'
   await t.rejects(client.findBySerials(['S1'], never), /Oomnitza refused the API token \(HTTP 401\)/)
 })
