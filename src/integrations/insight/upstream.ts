@@ -70,6 +70,13 @@ export async function request (options: RequestOptions): Promise<UpstreamRespons
     }
     options.signal.throwIfAborted()
     const started = performance.now()
+    // One controller per attempt, unhooked afterwards: AbortSignal.any() on the run's long-lived signal would
+    // keep a dependent per request for thousands of requests.
+    const attemptController = new AbortController()
+    let timedOut = false
+    const timer = setTimeout(() => { timedOut = true; attemptController.abort() }, options.timeoutMs)
+    const onAbort = () => attemptController.abort(options.signal.reason)
+    options.signal.addEventListener('abort', onAbort, { once: true })
     let response: Response
     let text: string
     try {
@@ -77,15 +84,17 @@ export async function request (options: RequestOptions): Promise<UpstreamRespons
         method: options.method,
         headers: options.headers,
         body: options.body,
-        signal: AbortSignal.any([options.signal, AbortSignal.timeout(options.timeoutMs)])
+        signal: attemptController.signal
       })
       text = await response.text()
     } catch (err) {
       options.metrics?.record({ target: options.target, operation: options.operation, outcome: 'error', seconds: (performance.now() - started) / 1000 })
       if (options.signal.aborted) throw options.signal.reason
-      const timedOut = (err as Error).name === 'TimeoutError'
       lastError = new UpstreamError(`${options.target} ${options.operation}: ${timedOut ? `no answer within ${options.timeoutMs} ms` : `network error (${(err as Error).message})`}`, { retryable: true, cause: err })
       continue
+    } finally {
+      clearTimeout(timer)
+      options.signal.removeEventListener('abort', onAbort)
     }
     const ok = response.status < 400
     options.metrics?.record({ target: options.target, operation: options.operation, outcome: ok ? 'ok' : 'error', seconds: (performance.now() - started) / 1000 })
