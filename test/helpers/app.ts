@@ -43,7 +43,7 @@ export function testEnv (overrides: Record<string, string> = {}): Record<string,
     SHUTDOWN_DRAIN_MS: '2000',
     GATEWAY_API_KEYS: TEST_API_KEY,
     GATEWAY_READ_KEYS: TEST_READ_KEY,
-    // A test process on a shared, busy CPU looks "overloaded" to under-pressure and would answer 503 at random.
+    // Load shedding is for production: on a busy CI machine it would answer 503 to unrelated tests.
     PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0',
     PRESSURE_MAX_EVENT_LOOP_UTILIZATION: '0',
     ...overrides
