@@ -62,12 +62,13 @@ export function createTracosSync (workOrders: WorkOrders, files: ClientFiles, op
       if (result.errors.length < MAX_ERRORS) result.errors.push(error)
       else result.errorsTruncated = true
     }
-    if (direction !== 'outbound') await inbound(result, addError, ctx)
+    if (direction !== 'outbound') await inbound(result, addError, ctx, direction === 'both')
     if (direction !== 'inbound') await outbound(result, addError, ctx)
     return result
   }
 
-  async function inbound (result: RunResult, addError: (e: FileError) => void, ctx: RunContext): Promise<void> {
+  async function inbound (result: RunResult, addError: (e: FileError) => void, ctx: RunContext, exportInline: boolean): Promise<void> {
+    if (exportInline) await prepareOutbound(ctx)
     try {
       await access(options.inboundDir)
     } catch {
@@ -111,10 +112,30 @@ export function createTracosSync (workOrders: WorkOrders, files: ClientFiles, op
         result.read += fields.length
         imported.push(outcome.name)
       }
-      const counts = await workOrders.upsertBatch([...byNumber.values()])
-      result.inserted += counts.inserted
-      result.updated += counts.updated
-      result.unchanged += counts.unchanged
+      const classified = await workOrders.classify([...byNumber.values()])
+      result.unchanged += classified.unchanged
+      if (exportInline) {
+        // Both directions: new and changed orders are exported in this pass, so they are stored already
+        // synced (one write each instead of an unsynced write plus a mark-synced write). Files first: a crash
+        // before the database write leaves the inbound file in place, and the next run does it again.
+        const changed = [...classified.inserts, ...classified.updates.map((u) => u.fields)]
+        const failures = await files.writeOutbound(changed.map((fields) => tracosToClient(fields)))
+        const written = { inserts: classified.inserts.filter((f) => !failures.has(f.number)), updates: classified.updates.filter((u) => !failures.has(u.fields.number)) }
+        const unwritten = { inserts: classified.inserts.filter((f) => failures.has(f.number)), updates: classified.updates.filter((u) => failures.has(u.fields.number)) }
+        const synced = await workOrders.write(written, new Date())
+        // Not exported: stored unsynced, so the outbound pass (or the next run) tries again.
+        const pending = await workOrders.write(unwritten, null)
+        result.inserted += synced.inserted + pending.inserted
+        result.updated += synced.updated + pending.updated
+        result.exported += written.inserts.length + written.updates.length
+        if (failures.size > 0 && failures.size === changed.length) {
+          throw new Error(`outbound folder ${options.outboundDir}: ${[...failures.values()][0] ?? 'write failed'}`)
+        }
+      } else {
+        const counts = await workOrders.write(classified, null)
+        result.inserted += counts.inserted
+        result.updated += counts.updated
+      }
       // Only after the database holds them: a crash before this re-reads the files next run (unchanged then).
       for (const failure of await files.finishImported(imported)) {
         addError({ file: failure.name, problems: [{ field: '(file)', message: failure.message }] })
@@ -136,10 +157,14 @@ export function createTracosSync (workOrders: WorkOrders, files: ClientFiles, op
     }
   }
 
-  async function outbound (result: RunResult, addError: (e: FileError) => void, ctx: RunContext): Promise<void> {
+  async function prepareOutbound (ctx: RunContext): Promise<void> {
     await mkdir(options.outboundDir, { recursive: true })
     const stale = await removeStaleTemps(options.outboundDir)
     if (stale > 0) ctx.log.info({ removed: stale }, 'removed temp files left by an interrupted export')
+  }
+
+  async function outbound (result: RunResult, addError: (e: FileError) => void, ctx: RunContext): Promise<void> {
+    await prepareOutbound(ctx)
     let after = 0
     for (;;) {
       ctx.signal?.throwIfAborted()

@@ -23,7 +23,11 @@ export interface WorkOrderDocument extends Document {
   syncedAt?: Date
 }
 
-export interface UpsertCounts { inserted: number, updated: number, unchanged: number }
+export interface Classified {
+  inserts: TracosFields[]
+  updates: Array<{ fields: TracosFields, _id: ObjectId | null }>
+  unchanged: number
+}
 
 /**
  * TracOS I/O: the `workorders` collection. Writes run one after another (never concurrently), because
@@ -52,53 +56,65 @@ export function createWorkOrders (db: Db, options: { collection: string, retry: 
   }
 
   /**
-   * Inserts new orders and updates changed ones; identical ones are left alone so their isSynced stays.
-   * One query reads the batch's existing orders, new ones go in with insertMany (cheap on every server),
-   * and only changed ones are updated, in bulkWrite chunks.
+   * Sorts a batch into new, changed and unchanged orders with ONE query (the batch's existing orders,
+   * compared in memory): no write is spent on an order whose content TracOS already holds.
    */
-  async function upsertBatch (batch: TracosFields[]): Promise<UpsertCounts> {
-    const counts: UpsertCounts = { inserted: 0, updated: 0, unchanged: 0 }
-    if (batch.length === 0) return counts
-    const numbers = batch.map((f) => f.number)
+  async function classify (batch: TracosFields[]): Promise<Classified> {
+    const result: Classified = { inserts: [], updates: [], unchanged: 0 }
+    if (batch.length === 0) return result
     const existing = new Map<number, WorkOrderDocument>()
     const projection = { number: 1, title: 1, description: 1, status: 1, createdAt: 1, updatedAt: 1, deleted: 1, deletedAt: 1 }
+    const numbers = batch.map((f) => f.number)
     for (const doc of await retry('find existing work orders', () => collection.find({ number: { $in: numbers } }, { projection }).toArray())) {
       existing.set(doc.number, doc)
     }
-    const inserts: TracosFields[] = []
-    const updates: TracosFields[] = []
     for (const fields of batch) {
       const stored = existing.get(fields.number)
-      if (stored === undefined) inserts.push(fields)
-      else if (sameFields(stored, fields)) counts.unchanged++
-      else updates.push(fields)
+      if (stored === undefined) result.inserts.push(fields)
+      else if (sameFields(stored, fields)) result.unchanged++
+      else result.updates.push({ fields, _id: stored._id })
     }
+    return result
+  }
 
-    for (let i = 0; i < inserts.length; i += INSERT_CHUNK) {
-      const chunk = inserts.slice(i, i + INSERT_CHUNK)
-      const raced = await insertChunk(chunk)
-      counts.inserted += chunk.length - raced.length
+  /**
+   * Writes new and changed orders: new ones with insertMany (cheap on every server), changed ones with
+   * bulkWrite chunks by _id. `syncedAt` set = their outbound file is already written (stored synced);
+   * null = stored unsynced for the outbound pass. Returns what was written.
+   */
+  async function write (classified: Pick<Classified, 'inserts' | 'updates'>, syncedAt: Date | null): Promise<{ inserted: number, updated: number }> {
+    const sync = syncedAt === null ? { isSynced: false } : { isSynced: true, syncedAt }
+    const updates = [...classified.updates]
+    let inserted = 0
+    for (let i = 0; i < classified.inserts.length; i += INSERT_CHUNK) {
+      const chunk = classified.inserts.slice(i, i + INSERT_CHUNK)
+      const raced = await insertChunk(chunk, sync)
+      inserted += chunk.length - raced.length
       // Inserted by someone else since the read: update those instead.
-      updates.push(...raced)
+      updates.push(...raced.map((fields) => ({ fields, _id: null })))
     }
     for (let i = 0; i < updates.length; i += UPDATE_CHUNK) {
       const chunk = updates.slice(i, i + UPDATE_CHUNK)
-      const ops: Array<AnyBulkWriteOperation<WorkOrderDocument>> = chunk.map((fields) => ({
+      const ops: Array<AnyBulkWriteOperation<WorkOrderDocument>> = chunk.map(({ fields, _id }) => ({
         updateOne: {
-          filter: { number: fields.number },
-          update: { $set: { ...setFields(fields), isSynced: false }, $inc: { revision: 1 }, $unset: { syncedAt: '' } },
-          upsert: true
+          // By _id when known: FerretDB finds a document by _id much faster than by another field.
+          filter: _id === null ? { number: fields.number } : { _id, number: fields.number },
+          update: {
+            $set: { ...fields, ...sync },
+            $inc: { revision: 1 },
+            ...(syncedAt === null ? { $unset: { syncedAt: '' } } : {})
+          },
+          upsert: _id === null
         }
       }))
       await retry('update work orders', () => collection.bulkWrite(ops, { ordered: false }))
-      counts.updated += chunk.length
     }
-    return counts
+    return { inserted, updated: updates.length }
   }
 
   /** Inserts a chunk; returns the orders that already existed (duplicate key), which were not inserted. */
-  async function insertChunk (chunk: TracosFields[]): Promise<TracosFields[]> {
-    const docs = chunk.map((fields) => ({ ...setFields(fields), revision: 1, isSynced: false }))
+  async function insertChunk (chunk: TracosFields[], sync: Record<string, unknown>): Promise<TracosFields[]> {
+    const docs = chunk.map((fields) => ({ ...fields, revision: 1, ...sync }))
     try {
       // A retried insertMany after a lost connection may meet its own first inserts: those are duplicates too.
       await retry('insert work orders', () => collection.insertMany(docs as unknown as WorkOrderDocument[], { ordered: false }))
@@ -143,12 +159,7 @@ export function createWorkOrders (db: Db, options: { collection: string, retry: 
     return result.modifiedCount
   }
 
-  return { collection, ensureIndexes, upsertBatch, findUnsynced, markSynced }
+  return { collection, ensureIndexes, classify, write, findUnsynced, markSynced }
 }
 
 export type WorkOrders = ReturnType<typeof createWorkOrders>
-
-function setFields (fields: TracosFields): Record<string, unknown> {
-  const { deletedAt, ...rest } = fields
-  return { ...rest, deletedAt }
-}

@@ -1,0 +1,17 @@
+import { MongoClient } from 'mongodb'
+const c = new MongoClient(process.env.MONGODB_URI!); await c.connect()
+const db = c.db('perf_t'); const col = db.collection('w')
+await col.createIndex({ number: 1 }, { unique: true })
+const t = async (label: string, fn: () => Promise<unknown>) => { const s = performance.now(); const r = await fn(); console.log(label, ((performance.now() - s)/1000).toFixed(3)); return r }
+const N = Number(process.env.N ?? 2000)
+const docs = Array.from({ length: N }, (_, i) => ({ number: i + 1, title: 'x' + i, status: 'completed', createdAt: new Date(), updatedAt: new Date(), deleted: false, isSynced: false }))
+await col.insertMany(docs, { ordered: false })
+const all = await col.find({}).sort({ number: 1 }).toArray()
+await t('bulkWrite 90 updateOne by _id', () => col.bulkWrite(all.slice(0, 90).map(d => ({ updateOne: { filter: { _id: d._id }, update: { $set: { isSynced: true } } } })), { ordered: false }))
+await t('updateOne by _id x 20', async () => { for (const d of all.slice(100, 120)) await col.updateOne({ _id: d._id }, { $set: { isSynced: true } }) })
+await t('updateMany _id $in 200', () => col.updateMany({ _id: { $in: all.slice(200, 400).map(d => d._id) } }, { $set: { isSynced: true } }))
+await t('updateMany range 200 no index field', () => col.updateMany({ number: { $gte: 401, $lte: 600 } }, { $set: { isSynced: true } }))
+await t('replaceOne by _id x 20', async () => { for (const d of all.slice(700, 720)) await col.replaceOne({ _id: d._id }, { ...d, isSynced: true }) })
+await t('deleteMany range 200', () => col.deleteMany({ number: { $gte: 1001, $lte: 1200 } }))
+await t('deleteMany _id $in 200', () => col.deleteMany({ _id: { $in: all.slice(1200, 1400).map(d => d._id) } }))
+await db.dropDatabase(); await c.close()
