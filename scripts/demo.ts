@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
 import { provisionMongo } from './mongo-server.js'
+import { startTracosSandbox } from '../src/integrations/tracos/sandbox/index.js'
 
 /** A sandbox upstream: started before the gateway; `env` points the gateway at it. */
 export interface Sandbox {
@@ -30,6 +31,7 @@ export interface SandboxOptions {
 
 /** One line per integration: each starts its simulators and returns the variables that point at them. */
 const sandboxes: Array<(options: SandboxOptions) => Promise<Sandbox>> = [
+  startTracosSandbox
 ]
 
 const mongo = await provisionMongo()
