@@ -205,6 +205,8 @@ t.test('POST /tracos/run validates its body and coalesces', async (t) => {
   t.not(none.json().jobId, first.json().jobId)
   t.equal((await app.jobs.get(none.json().jobId as string))?.params.direction, 'both')
   t.equal((await app.inject({ method: 'POST', url: '/tracos/run' })).statusCode, 401)
+  const schedules = (await app.inject({ url: '/schedules', headers: authHeaders('read') })).json() as { data: Array<Record<string, unknown>> }
+  t.match(schedules.data.find((s) => s.id === 'tracos.run'), { kind: 'tracos.run', everyMs: 60_000 }, 'scheduled every TRACOS_SYNC_INTERVAL (60 s)')
 })
 
 t.test('a missing inbound folder fails the job with a readable message', async (t) => {

@@ -92,7 +92,8 @@ export const tracosIntegration: Integration = {
         id: 'tracos.run',
         kind: 'tracos.run',
         params: { direction: 'both' },
-        everyMs: everyMs ?? 60_000,
+        // The scheduler's floor is 1 s.
+        everyMs: Math.max(1000, everyMs ?? 60_000),
         enabled: everyMs !== null,
         description: 'TracOS ↔ client sync, both directions'
       }],
