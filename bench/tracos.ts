@@ -52,7 +52,9 @@ async function gatewayRun (client: MongoClient): Promise<{ seconds: number, seco
     TRACOS_INBOUND_DIR: dirs.inbound,
     TRACOS_OUTBOUND_DIR: dirs.outbound,
     TRACOS_ARCHIVE_DIR: dirs.archive,
-    TRACOS_REJECTED_DIR: dirs.rejected
+    TRACOS_REJECTED_DIR: dirs.rejected,
+    // Tuning knobs may be passed through.
+    ...Object.fromEntries(['TRACOS_BATCH_SIZE', 'TRACOS_FILE_CONCURRENCY'].flatMap((name) => process.env[name] === undefined ? [] : [[name, process.env[name] as string]]))
   })
   const app = await buildApp({ config, integrations: [systemIntegration, tracosIntegration] })
   await app.ready()

@@ -72,7 +72,8 @@ export async function writeFileAtomic (path: string, content: string): Promise<v
   const handle = await open(temp, 'w', 0o644)
   try {
     await handle.writeFile(content, 'utf8')
-    await handle.sync()
+    // fdatasync: the data and the size, without the timestamps fsync would also flush.
+    await handle.datasync()
   } catch (err) {
     await handle.close().catch(() => {})
     await unlink(temp).catch(() => {})
