@@ -10,6 +10,7 @@ import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
 import { startInsightSandbox } from '../src/integrations/insight/sandbox/demo.js'
 import { provisionMongo } from './mongo-server.js'
+import { startTracosSandbox } from '../src/integrations/tracos/sandbox/index.js'
 
 /** A sandbox upstream: started before the gateway; `env` points the gateway at it. */
 export interface Sandbox {
@@ -31,7 +32,8 @@ export interface SandboxOptions {
 
 /** One line per integration: each starts its simulators and returns the variables that point at them. */
 const sandboxes: Array<(options: SandboxOptions) => Promise<Sandbox>> = [
-  startInsightSandbox
+  startInsightSandbox,
+  startTracosSandbox
 ]
 
 const mongo = await provisionMongo()

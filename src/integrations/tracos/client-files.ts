@@ -1,0 +1,170 @@
+import { randomBytes } from 'node:crypto'
+import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises'
+import { join } from 'node:path'
+import pLimit from 'p-limit'
+import type { ClientWorkOrder, Problem } from './translate.js'
+
+/**
+ * Client I/O: the ERP's JSON files. Inbound files are listed and read here (the content is validated by the
+ * translator); outbound files are written atomically (temp file in the same folder, fsync, rename).
+ */
+
+export type InboundAfter = 'archive' | 'keep' | 'delete'
+
+export type ReadOutcome =
+  | { ok: true, name: string, orders: unknown[], single: boolean }
+  | { ok: false, name: string, problems: Problem[] }
+
+const FS_REASONS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  ENOENT: 'file vanished before it could be read',
+  EISDIR: 'is a directory, not a file'
+}
+
+function fsReason (err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code ?? ''
+  return FS_REASONS[code] ?? `cannot be read (${code || (err as Error).message})`
+}
+
+/** `*.json` files of the inbound folder, sorted by name so that "last write wins" is reproducible. */
+export async function listInbound (dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true })
+  return entries
+    .filter((e) => !e.isDirectory() && e.name.endsWith('.json') && !e.name.startsWith('.'))
+    .map((e) => e.name)
+    .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))
+}
+
+/** Reads and parses one inbound file; every failure becomes a problem report, never an exception. */
+export async function readInbound (dir: string, name: string): Promise<ReadOutcome> {
+  let buffer: Buffer
+  try {
+    buffer = await readFile(join(dir, name))
+  } catch (err) {
+    return { ok: false, name, problems: [{ field: '(file)', message: fsReason(err) }] }
+  }
+  let text: string
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(buffer)
+  } catch {
+    return { ok: false, name, problems: [{ field: '(file)', message: 'is not valid UTF-8' }] }
+  }
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text)
+  } catch (err) {
+    return { ok: false, name, problems: [{ field: '(file)', message: `invalid JSON: ${(err as Error).message}` }] }
+  }
+  if (Array.isArray(parsed)) {
+    if (parsed.length === 0) return { ok: false, name, problems: [{ field: '(file)', message: 'is an empty array: no work order' }] }
+    return { ok: true, name, orders: parsed, single: false }
+  }
+  if (typeof parsed !== 'object' || parsed === null) {
+    return { ok: false, name, problems: [{ field: '(file)', message: `must hold a work order object or an array of them, got ${parsed === null ? 'null' : typeof parsed}` }] }
+  }
+  return { ok: true, name, orders: [parsed], single: true }
+}
+
+/** Writes a file atomically: a reader sees the old content or the whole new one, never a part. */
+export async function writeFileAtomic (path: string, content: string): Promise<void> {
+  const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`
+  const handle = await open(temp, 'w', 0o644)
+  try {
+    await handle.writeFile(content, 'utf8')
+    // fdatasync: the data and the size, without the timestamps fsync would also flush.
+    await handle.datasync()
+  } catch (err) {
+    await handle.close().catch(() => {})
+    await unlink(temp).catch(() => {})
+    throw err
+  }
+  await handle.close()
+  try {
+    await rename(temp, path)
+  } catch (err) {
+    await unlink(temp).catch(() => {})
+    throw err
+  }
+}
+
+/** fsync a folder so that the renames into it survive a power cut. */
+export async function syncDir (dir: string): Promise<void> {
+  const handle = await open(dir, 'r')
+  try {
+    await handle.sync()
+  } catch {
+    // Some filesystems refuse fsync on a directory; the renames are still atomic.
+  } finally {
+    await handle.close()
+  }
+}
+
+export function outboundName (orderNo: number): string {
+  return `workorder_${orderNo}.json`
+}
+
+/** Leftover temp files of writes a crash interrupted (never renamed into place, so never seen by the client). */
+export async function removeStaleTemps (dir: string): Promise<number> {
+  let removed = 0
+  for (const name of await readdir(dir)) {
+    if (/^workorder_\d+\.json\.[0-9a-f]+\.tmp$/.test(name)) {
+      await unlink(join(dir, name)).catch(() => {})
+      removed++
+    }
+  }
+  return removed
+}
+
+export interface ClientFiles {
+  /** Writes the outbound files of a page with bounded concurrency; returns the numbers that failed and why. */
+  writeOutbound: (orders: ClientWorkOrder[]) => Promise<Map<number, string>>
+  /** Moves (or keeps, or deletes) imported files. */
+  finishImported: (names: string[]) => Promise<Array<{ name: string, message: string }>>
+  /** Moves a rejected file next to its `<name>.error.json` report. */
+  reject: (name: string, problems: Problem[]) => Promise<void>
+}
+
+export function createClientFiles (options: { inboundDir: string, outboundDir: string, archiveDir: string, rejectedDir: string, after: InboundAfter, concurrency: number }): ClientFiles {
+  const limit = pLimit(options.concurrency)
+  const { inboundDir, outboundDir, archiveDir, rejectedDir } = options
+
+  return {
+    async writeOutbound (orders) {
+      const failures = new Map<number, string>()
+      await Promise.all(orders.map((order) => limit(async () => {
+        try {
+          await writeFileAtomic(join(outboundDir, outboundName(order.orderNo)), `${JSON.stringify(order, null, 2)}\n`)
+        } catch (err) {
+          failures.set(order.orderNo, `cannot write ${outboundName(order.orderNo)}: ${fsReason(err).replace('cannot be read ', '')}`)
+        }
+      })))
+      if (failures.size < orders.length) await syncDir(outboundDir)
+      return failures
+    },
+
+    async finishImported (names) {
+      const failures: Array<{ name: string, message: string }> = []
+      if (options.after === 'keep') return failures
+      if (options.after === 'archive') await mkdir(archiveDir, { recursive: true })
+      await Promise.all(names.map((name) => limit(async () => {
+        try {
+          if (options.after === 'archive') await rename(join(inboundDir, name), join(archiveDir, name))
+          else await unlink(join(inboundDir, name))
+        } catch (err) {
+          failures.push({ name, message: `imported but could not be ${options.after === 'archive' ? 'archived' : 'deleted'}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` })
+        }
+      })))
+      if (options.after === 'archive' && names.length > failures.length) await syncDir(archiveDir)
+      return failures
+    },
+
+    async reject (name, problems) {
+      await mkdir(rejectedDir, { recursive: true })
+      const report = { file: name, rejectedAt: new Date().toISOString(), problems }
+      // The report first: a crash before the move leaves the file to be rejected again next run.
+      await writeFileAtomic(join(rejectedDir, `${name.replace(/\.json$/, '')}.error.json`), `${JSON.stringify(report, null, 2)}\n`)
+      await rename(join(inboundDir, name), join(rejectedDir, name))
+    }
+  }
+}

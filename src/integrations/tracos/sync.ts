@@ -1,0 +1,212 @@
+import { access, mkdir } from 'node:fs/promises'
+import pLimit from 'p-limit'
+import type { Logger } from '../../lib/logger.js'
+import type { ClientFiles } from './client-files.js'
+import { listInbound, readInbound, removeStaleTemps, type ReadOutcome } from './client-files.js'
+import { clientToTracos, tracosToClient, type ClientWorkOrder, type Problem, type TracosFields } from './translate.js'
+import type { WorkOrderDocument, WorkOrders } from './workorders.js'
+
+export type Direction = 'inbound' | 'outbound' | 'both'
+
+export interface FileError { file: string, problems: Problem[] }
+
+export interface RunResult {
+  direction: Direction
+  /** Inbound files looked at. */
+  files: number
+  /** Work orders read from valid files. */
+  read: number
+  inserted: number
+  updated: number
+  unchanged: number
+  /** Files rejected (moved to the rejected folder with an error report). */
+  rejected: number
+  /** Work orders in rejected files. */
+  rejectedOrders: number
+  /** Same orderNo in several files of one run: the last file (by name) wins. */
+  duplicates: number
+  exported: number
+  /** Orders that could not be exported (unknown status, unwritable folder); they stay unsynced. */
+  exportFailed: number
+  /** Per-file problems (rejected files, files that could not be archived) and per-order export failures. */
+  errors: FileError[]
+  /** True when more errors happened than `errors` lists. */
+  errorsTruncated: boolean
+}
+
+const MAX_ERRORS = 200
+
+export interface SyncOptions {
+  inboundDir: string
+  outboundDir: string
+  batchSize: number
+  concurrency: number
+}
+
+export interface RunContext {
+  log: Logger
+  signal?: AbortSignal
+  progress?: (done: number, total?: number | null, message?: string | null) => void
+}
+
+/**
+ * The TracOS sync service: inbound (client files → workorders) then outbound (unsynced workorders → client
+ * files). Files are handled in pages of `batchSize`; each page costs one read query and a few bulk writes.
+ */
+export function createTracosSync (workOrders: WorkOrders, files: ClientFiles, options: SyncOptions) {
+  const readLimit = pLimit(options.concurrency)
+
+  async function run (direction: Direction, ctx: RunContext): Promise<RunResult> {
+    const result: RunResult = { direction, files: 0, read: 0, inserted: 0, updated: 0, unchanged: 0, rejected: 0, rejectedOrders: 0, duplicates: 0, exported: 0, exportFailed: 0, errors: [], errorsTruncated: false }
+    const addError = (error: FileError): void => {
+      if (result.errors.length < MAX_ERRORS) result.errors.push(error)
+      else result.errorsTruncated = true
+    }
+    if (direction !== 'outbound') await inbound(result, addError, ctx, direction === 'both')
+    if (direction !== 'inbound') await outbound(result, addError, ctx)
+    return result
+  }
+
+  async function inbound (result: RunResult, addError: (e: FileError) => void, ctx: RunContext, exportInline: boolean): Promise<void> {
+    if (exportInline) await prepareOutbound(ctx)
+    try {
+      await access(options.inboundDir)
+    } catch {
+      throw new Error(`inbound folder ${options.inboundDir} does not exist or cannot be read`)
+    }
+    const names = await listInbound(options.inboundDir)
+    result.files = names.length
+    const seen = new Set<number>()
+    for (let start = 0; start < names.length; start += options.batchSize) {
+      ctx.signal?.throwIfAborted()
+      const page = names.slice(start, start + options.batchSize)
+      const outcomes: ReadOutcome[] = await Promise.all(page.map((name) => readLimit(() => readInbound(options.inboundDir, name))))
+      // Last write wins inside the page (files are in name order); later pages overwrite earlier ones.
+      const byNumber = new Map<number, TracosFields>()
+      const imported: string[] = []
+      for (const outcome of outcomes) {
+        if (!outcome.ok) {
+          await rejectFile(outcome.name, outcome.problems, 0)
+          continue
+        }
+        const fields: TracosFields[] = []
+        const problems: Problem[] = []
+        outcome.orders.forEach((order, index) => {
+          const translated = clientToTracos(order, outcome.single ? undefined : index)
+          if (translated.ok) fields.push(translated.fields)
+          else problems.push(...translated.problems)
+        })
+        // A file is imported whole or not at all, so that fixing and re-dropping it is simple.
+        if (problems.length > 0) {
+          await rejectFile(outcome.name, problems, outcome.orders.length)
+          continue
+        }
+        for (const f of fields) {
+          if (seen.has(f.number)) {
+            result.duplicates++
+            ctx.log.debug({ orderNo: f.number, file: outcome.name }, 'orderNo seen earlier in this run: the later file wins')
+          }
+          seen.add(f.number)
+          byNumber.set(f.number, f)
+        }
+        result.read += fields.length
+        imported.push(outcome.name)
+      }
+      const classified = await workOrders.classify([...byNumber.values()])
+      result.unchanged += classified.unchanged
+      if (exportInline) {
+        // Both directions: new and changed orders are exported in this pass, so they are stored already
+        // synced (one write each instead of an unsynced write plus a mark-synced write). Files first: a crash
+        // before the database write leaves the inbound file in place, and the next run does it again.
+        const changed = [...classified.inserts, ...classified.updates.map((u) => u.fields)]
+        const failures = await files.writeOutbound(changed.map((fields) => tracosToClient(fields)))
+        const written = { inserts: classified.inserts.filter((f) => !failures.has(f.number)), updates: classified.updates.filter((u) => !failures.has(u.fields.number)) }
+        const unwritten = { inserts: classified.inserts.filter((f) => failures.has(f.number)), updates: classified.updates.filter((u) => failures.has(u.fields.number)) }
+        const synced = await workOrders.write(written, new Date())
+        // Not exported: stored unsynced, so the outbound pass (or the next run) tries again.
+        const pending = await workOrders.write(unwritten, null)
+        result.inserted += synced.inserted + pending.inserted
+        result.updated += synced.updated + pending.updated
+        result.exported += written.inserts.length + written.updates.length
+        if (failures.size > 0 && failures.size === changed.length) {
+          throw new Error(`outbound folder ${options.outboundDir}: ${[...failures.values()][0] ?? 'write failed'}`)
+        }
+      } else {
+        const counts = await workOrders.write(classified, null)
+        result.inserted += counts.inserted
+        result.updated += counts.updated
+      }
+      // Only after the database holds them: a crash before this re-reads the files next run (unchanged then).
+      for (const failure of await files.finishImported(imported)) {
+        addError({ file: failure.name, problems: [{ field: '(file)', message: failure.message }] })
+      }
+      ctx.progress?.(Math.min(start + page.length, names.length), names.length, 'inbound files')
+    }
+    ctx.log.info({ files: result.files, read: result.read, inserted: result.inserted, updated: result.updated, unchanged: result.unchanged, rejected: result.rejected }, 'tracos inbound done')
+
+    async function rejectFile (name: string, problems: Problem[], orders: number): Promise<void> {
+      result.rejected++
+      result.rejectedOrders += orders
+      addError({ file: name, problems })
+      ctx.log.warn({ file: name, problems: problems.slice(0, 5) }, 'tracos inbound file rejected')
+      try {
+        await files.reject(name, problems)
+      } catch (err) {
+        addError({ file: name, problems: [{ field: '(file)', message: `could not be moved to the rejected folder: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }] })
+      }
+    }
+  }
+
+  async function prepareOutbound (ctx: RunContext): Promise<void> {
+    await mkdir(options.outboundDir, { recursive: true })
+    const stale = await removeStaleTemps(options.outboundDir)
+    if (stale > 0) ctx.log.info({ removed: stale }, 'removed temp files left by an interrupted export')
+  }
+
+  async function outbound (result: RunResult, addError: (e: FileError) => void, ctx: RunContext): Promise<void> {
+    await prepareOutbound(ctx)
+    let after = 0
+    for (;;) {
+      ctx.signal?.throwIfAborted()
+      const page = await workOrders.findUnsynced(after, options.batchSize)
+      if (page.length === 0) break
+      after = (page[page.length - 1] as WorkOrderDocument).number
+      const orders: ClientWorkOrder[] = []
+      const exportedDocs: WorkOrderDocument[] = []
+      const failed: number[] = []
+      const translatedDocs = new Map<number, WorkOrderDocument>()
+      for (const doc of page) {
+        try {
+          orders.push(tracosToClient(doc))
+          translatedDocs.set(doc.number, doc)
+        } catch (err) {
+          failed.push(doc.number)
+          addError({ file: `workorder_${doc.number}.json`, problems: [{ orderNo: doc.number, field: 'status', message: (err as Error).message }] })
+        }
+      }
+      const writeFailures = await files.writeOutbound(orders)
+      if (orders.length > 0 && writeFailures.size === orders.length) {
+        // Nothing could be written (folder missing rights, disk full): fail the run, everything stays unsynced.
+        throw new Error(`outbound folder ${options.outboundDir}: ${[...writeFailures.values()][0] ?? 'write failed'}`)
+      }
+      for (const [number, message] of writeFailures) {
+        failed.push(number)
+        addError({ file: `workorder_${number}.json`, problems: [{ orderNo: number, field: '(file)', message }] })
+      }
+      for (const order of orders) {
+        if (!writeFailures.has(order.orderNo)) exportedDocs.push(translatedDocs.get(order.orderNo) as WorkOrderDocument)
+      }
+      // Only after the files are in place: a crash before this re-exports the same content next run.
+      await workOrders.markSynced(exportedDocs, failed, new Date())
+      result.exported += exportedDocs.length
+      result.exportFailed += failed.length
+      ctx.progress?.(result.exported, null, 'outbound orders')
+      if (page.length < options.batchSize) break
+    }
+    ctx.log.info({ exported: result.exported, failed: result.exportFailed }, 'tracos outbound done')
+  }
+
+  return { run }
+}
+
+export type TracosSync = ReturnType<typeof createTracosSync>
