@@ -6,7 +6,7 @@ import { basename, dirname, join } from 'node:path'
 /** Temp files of atomic writes start with this; the folder scan never picks them up. */
 const TEMP_PREFIX = '.tmp-'
 
-async function fsyncDir (dir: string): Promise<void> {
+export async function fsyncDir (dir: string): Promise<void> {
   // Makes the rename itself durable; some platforms cannot open a folder, which is then best effort.
   try {
     const handle = await open(dir, 'r')
@@ -87,7 +87,7 @@ export async function freeName (dir: string, name: string, now: Date): Promise<s
  * Moves a file so that a crash at any point leaves it in exactly one of the two places (or both, while a
  * cross-device copy is in flight, which the next attempt repairs). Idempotent: a move already done is a no-op.
  */
-export async function moveFile (from: string, to: string): Promise<'moved' | 'already' | 'missing'> {
+export async function moveFile (from: string, to: string, options: { syncDirs?: boolean } = {}): Promise<'moved' | 'already' | 'missing'> {
   const source = await exists(from)
   if (!source) return (await exists(to)) ? 'already' : 'missing'
   await mkdir(dirname(to), { recursive: true })
@@ -103,7 +103,9 @@ export async function moveFile (from: string, to: string): Promise<'moved' | 'al
     await fsyncDir(dirname(to))
     await unlink(from)
   }
-  await fsyncDir(dirname(to))
-  await fsyncDir(dirname(from))
+  if (options.syncDirs !== false) {
+    await fsyncDir(dirname(to))
+    await fsyncDir(dirname(from))
+  }
   return 'moved'
 }
