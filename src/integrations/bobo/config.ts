@@ -13,6 +13,7 @@ export const boboConfig = {
   BOBO_TIMEZONE: Type.String({ default: 'UTC', description: 'IANA time zone of the CSV times, of the value written to AtHoc and of the mapping-sync hour.' }),
   BOBO_UPLOAD_MAX_BYTES: Type.Integer({ minimum: 1, default: 10485760, description: 'Largest CSV accepted by POST /bobo/upload (per file); larger answers 413.' }),
   BOBO_UPLOAD_MAX_FILES: Type.Integer({ minimum: 1, default: 20, description: 'Most files in one multipart upload; more answers 413.' }),
+  BOBO_PROCESS_ON_UPLOAD: Type.Boolean({ default: true, description: 'An upload enqueues bobo.process at once; false leaves uploads to the next BOBO_POLL_INTERVAL tick or POST /bobo/process.' }),
   BOBO_SYNC_HOUR: Type.Integer({ minimum: 0, maximum: 23, default: 20, description: 'Earliest local hour for the daily mapping sync.' }),
   BOBO_SYNC_RETRY_DAYS: Type.Integer({ minimum: 0, default: 2, description: 'Run the mapping sync at once when the last success is more than this many days old.' }),
   BOBO_AUTO_CLEANUP_HOURS: Type.Number({ minimum: 0, default: 24, description: 'Duty values older than this are cleared by bobo.cleanup; 0 disables the schedule.' }),

@@ -110,7 +110,7 @@ export function createBoboIntegration (options: BoboOptions = {}): Integration {
           { id: 'bobo.mapping-sync', kind: 'bobo.mapping-sync', everyMs: pollMs ?? 60_000, enabled: athocConfigured && pollMs !== null, description: 'Checks the mapping-sync rules (first run, overdue, retry after no_data/error, daily after BOBO_SYNC_HOUR)' },
           { id: 'bobo.cleanup', kind: 'bobo.cleanup', everyMs: cleanupMs ?? 3_600_000, enabled: athocConfigured && cleanupMs !== null && config.BOBO_AUTO_CLEANUP_HOURS > 0, description: 'Clears stale AtHoc duty values' }
         ],
-        routes: boboRoutes({ store, intake, maxBytes: config.BOBO_UPLOAD_MAX_BYTES, maxFiles: config.BOBO_UPLOAD_MAX_FILES })
+        routes: boboRoutes({ store, intake, maxBytes: config.BOBO_UPLOAD_MAX_BYTES, maxFiles: config.BOBO_UPLOAD_MAX_FILES, processOnUpload: config.BOBO_PROCESS_ON_UPLOAD })
       }
     }
   }

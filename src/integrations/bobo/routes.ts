@@ -19,9 +19,9 @@ const UploadedFile = Type.Object({
 })
 const UploadAccepted = Type.Object({
   files: Type.Array(UploadedFile),
-  jobId: Type.String(),
-  status: Type.String(),
-  statusUrl: Type.String()
+  jobId: Type.Optional(Type.String()),
+  status: Type.Optional(Type.String()),
+  statusUrl: Type.Optional(Type.String())
 })
 const FileView = Type.Object({
   id: Type.String(),
@@ -43,7 +43,7 @@ const FileView = Type.Object({
 
 const MAX_REJECTED_SHOWN = 1000
 
-export function boboRoutes (deps: { store: BoboStore, intake: IntakeService, maxBytes: number, maxFiles: number }) {
+export function boboRoutes (deps: { store: BoboStore, intake: IntakeService, maxBytes: number, maxFiles: number, processOnUpload: boolean }) {
   return async function routes (app: FastifyInstance): Promise<void> {
     await app.register(multipart, {
       limits: { fileSize: deps.maxBytes, files: deps.maxFiles, parts: deps.maxFiles + 20, fields: 20, fieldSize: 1024 },
@@ -58,11 +58,11 @@ export function boboRoutes (deps: { store: BoboStore, intake: IntakeService, max
     }, async (request, reply) => {
       const files = await readUpload(request, deps.maxBytes)
       const stored = await deps.intake.accept(files)
-      const { body } = await triggerJob(request, reply, 'bobo.process', {}, { dedupeKey: 'bobo.process' })
+      const job = deps.processOnUpload ? (await triggerJob(request, reply, 'bobo.process', {}, { dedupeKey: 'bobo.process' })).body : {}
       reply.code(202)
       return {
         files: stored.map((f) => ({ file: f.file, originalName: f.originalName, format: f.parsed.format, rows: f.parsed.rows, accepted: f.parsed.events.length, rejectedCount: f.parsed.rejected.length, rejected: f.parsed.rejected.slice(0, MAX_REJECTED_SHOWN) })),
-        ...body
+        ...job
       }
     })
 

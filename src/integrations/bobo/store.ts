@@ -53,7 +53,7 @@ export interface ProcessingLogEntry {
 export interface MappingRecord { _id: string, login: string, collar: string, updatedAt: Date }
 
 /** Last applied event time per employee, grouped into a few bucket documents so a batch writes them in one go. */
-export interface DutyStateBucket { _id: string, entries: Array<[string, number]> }
+export interface DutyStateBucket { _id: string, entries: Array<{ id: string, t: number }> }
 
 export interface BatchIntent {
   _id: string
@@ -112,7 +112,7 @@ export function createBoboStore (db: Db) {
     },
     async loadDutyState (): Promise<Map<string, number>> {
       const state = new Map<string, number>()
-      for (const bucket of await dutyState.find({}).toArray()) for (const [id, time] of bucket.entries) state.set(id, time)
+      for (const bucket of await dutyState.find({}).toArray()) for (const { id, t } of bucket.entries) state.set(id, t)
       return state
     },
     /** Writes the buckets that hold any of the changed employees (whole bucket documents, one bulk call). */
@@ -120,9 +120,9 @@ export function createBoboStore (db: Db) {
       const touched = new Set<string>()
       for (const id of changed) touched.add(bucketOf(id))
       if (touched.size === 0) return
-      const buckets = new Map<string, Array<[string, number]>>()
+      const buckets = new Map<string, Array<{ id: string, t: number }>>()
       for (const b of touched) buckets.set(b, [])
-      for (const [id, time] of state) buckets.get(bucketOf(id))?.push([id, time])
+      for (const [id, t] of state) buckets.get(bucketOf(id))?.push({ id, t })
       await bulkInSlices(dutyState, [...buckets].map(([id, entries]) => ({ replaceOne: { filter: { _id: id }, replacement: { entries }, upsert: true } })))
     }
   }

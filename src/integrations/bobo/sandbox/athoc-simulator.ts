@@ -104,6 +104,8 @@ export async function startAthocSimulator (options: SimulatorOptions = {}) {
   const syncCalls: SyncCall[] = []
   const counts = { token: 0, search: 0, sync: 0, unauthorized: 0 }
   const inFlight = { sync: 0 }
+  /** Test hooks: run after each answered SyncByCommonNames call (n = calls so far). */
+  const hooks: { afterSync?: (n: number) => void, beforeSync?: (n: number) => Promise<void> | void } = {}
   const sockets = new Set<import('node:net').Socket>()
 
   function takeFault (operation: Fault['operation']): Fault | undefined {
@@ -191,6 +193,7 @@ export async function startAthocSimulator (options: SimulatorOptions = {}) {
       if (!Array.isArray(input)) { json(res, 400, { Message: 'body must be an array' }); return }
       inFlight.sync++
       try {
+        await hooks.beforeSync?.(counts.sync)
         const items = input as Array<Record<string, string>>
         syncCalls.push({ at: Date.now(), users: items })
         const answer: unknown[] = []
@@ -205,6 +208,7 @@ export async function startAthocSimulator (options: SimulatorOptions = {}) {
           answer.push({ ...item, ':SyncStatus': 'OK', ':SyncDetails': 'Updated', USER_ID: 2_100_000 + [...users.keys()].indexOf(login) })
         }
         json(res, 200, answer)
+        hooks.afterSync?.(counts.sync)
       } finally { inFlight.sync-- }
       return
     }
@@ -249,6 +253,7 @@ export async function startAthocSimulator (options: SimulatorOptions = {}) {
     syncCalls,
     counts,
     inFlight,
+    hooks,
     /** Makes every token issued so far expire now (a long run crossing token expiry). */
     expireTokens (): void { for (const t of tokens.keys()) tokens.set(t, 0) },
     setTokenLifetime (seconds: number): void { state.tokenLifetimeS = seconds },
