@@ -36,6 +36,9 @@ const OPTIONS = { bom: true, relax_column_count: true, relax_quotes: true, skip_
 
 /** The whole file in one go; if the CSV syntax breaks somewhere, line by line so one bad line stays one bad row. */
 function parseRecords (text: string): Row[] {
+  // BOBO exports never quote: without a quote character CSV is plain splitting, several times faster than the
+  // general parser on large batches. Anything quoted goes through csv-parse.
+  if (!text.includes('"')) return splitRecords(text)
   try {
     return parse(text, OPTIONS) as unknown as Row[]
   } catch {
@@ -51,6 +54,21 @@ function parseRecords (text: string): Row[] {
     })
     return rows
   }
+}
+
+function splitRecords (text: string): Row[] {
+  const rows: Row[] = []
+  const lines = text.split('\n')
+  for (let i = 0; i < lines.length; i++) {
+    let line = lines[i] as string
+    if (i === 0 && line.charCodeAt(0) === 0xfeff) line = line.slice(1)
+    if (line.endsWith('\r')) line = line.slice(0, -1)
+    if (line.trim() === '') continue
+    const record = line.split(',').map((cell) => cell.trim())
+    if (record.every((cell) => cell === '')) continue
+    rows.push({ record, info: { lines: i + 1 } })
+  }
+  return rows
 }
 
 /**

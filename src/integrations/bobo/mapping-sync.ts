@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import type { AnyBulkWriteOperation } from 'mongodb'
 import { errorMessage } from '../../jobs/errors.js'
 import type { Logger } from '../../lib/logger.js'
@@ -89,6 +90,13 @@ export function createMappingSync (deps: { store: BoboStore, athoc: AthocClient,
     for (let i = 0; i < removed.length; i += 500) ops.push({ deleteMany: { filter: { _id: { $in: removed.slice(i, i + 500) } } } })
     await bulkInSlices(store.mappings, ops)
     await record('completed', null, users.length, true)
+    if (ops.length > 0 || store.mappingCache.version === null) {
+      // A new version makes other instances reload; this one already holds the new table.
+      const version = randomUUID()
+      await store.tracking.updateOne({ _id: MAPPING_SYNC_ID }, { $set: { mappingVersion: version } })
+      store.mappingCache.version = version
+      store.mappingCache.map = new Map([...wanted].map(([id, m]) => [id, m.login]))
+    }
     const result = { ran: true, reason: decision.reason, status: 'completed', users: users.length, mappings: wanted.size, upserted: ops.length - Math.ceil(removed.length / 500), removed: removed.length, clashes, invalid }
     log.info(result, 'mapping sync done')
     return result

@@ -73,7 +73,15 @@ export function createProcessor (deps: { store: BoboStore, athoc: AthocClient, l
 
   async function applyMoves (intent: BatchIntent): Promise<void> {
     const moves = intent.moves ?? []
-    await bulkInSlices(store.files, moves.map((m) => ({ updateOne: { filter: { _id: m.fileId }, update: { $set: m.set } } })))
+    // Files with the same new state (typically every processed file) are written with one updateMany.
+    const groups = new Map<string, { set: Partial<BoboFileRecord>, ids: string[] }>()
+    for (const m of moves) {
+      const key = JSON.stringify(m.set)
+      const group = groups.get(key) ?? { set: m.set, ids: [] }
+      group.ids.push(m.fileId)
+      groups.set(key, group)
+    }
+    await bulkInSlices(store.files, [...groups.values()].map((g) => ({ updateMany: { filter: { _id: { $in: g.ids } }, update: { $set: g.set } } })))
     const dirs = new Set<string>()
     for (const m of moves) {
       if (m.to === null) continue
@@ -87,7 +95,7 @@ export function createProcessor (deps: { store: BoboStore, athoc: AthocClient, l
   }
 
   /** Files waiting in incoming, oldest first; dropped files are registered once they stopped changing. */
-  async function collectFiles (log: Logger, signal: AbortSignal): Promise<{ records: BoboFileRecord[], unsettled: number }> {
+  async function collectFiles (log: Logger, signal: AbortSignal): Promise<{ records: BoboFileRecord[], unsettled: number, added: Set<string> }> {
     const entries = await listFolder(options.incomingDir)
     const known = await store.files.find({ status: 'incoming' }).toArray()
     const byName = new Map(known.map((r) => [r.name, r]))
@@ -131,10 +139,10 @@ export function createProcessor (deps: { store: BoboStore, athoc: AthocClient, l
       rejected: null,
       updatedAt: now
     }))
-    for (let i = 0; i < added.length; i += 90) await store.files.insertMany(added.slice(i, i + 90))
+    // Registered once read (with their row counts), in the batch that takes them.
     const records = [...known.filter((r) => present.has(r.name)), ...added]
     records.sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime() || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-    return { records, unsettled }
+    return { records, unsettled, added: new Set(added.map((r) => r._id)) }
   }
 
   function logEntry (batchId: string, record: BoboFileRecord, parsed: ParsedFile | null, fields: Partial<ProcessingLogEntry>): ProcessingLogEntry {
@@ -164,8 +172,11 @@ export function createProcessor (deps: { store: BoboStore, athoc: AthocClient, l
   async function run (ctx: { log: Logger, signal: AbortSignal, progress?: (done: number, total?: number | null, message?: string | null) => void }) {
     const { log, signal } = ctx
     athoc.checkConfigured()
+    const timings: Record<string, number> = {}
+    let mark = performance.now()
+    const lap = (name: string): void => { const t = performance.now(); timings[name] = Math.round(t - mark); mark = t }
     const reconciled = await reconcile(log)
-    const { records: waiting, unsettled } = await collectFiles(log, signal)
+    const { records: waiting, unsettled, added } = await collectFiles(log, signal)
     const batch: BatchFile[] = []
     for (const record of waiting.slice(0, options.maxFiles)) {
       try {
@@ -176,6 +187,9 @@ export function createProcessor (deps: { store: BoboStore, athoc: AthocClient, l
       }
     }
     if (batch.length === 0) return { files: 0, waiting: 0, unsettled, reconciled, athocCalls: 0 }
+    const fresh = batch.filter((f) => added.has(f.record._id)).map((f) => ({ ...f.record, rows: f.parsed?.rows ?? 0, accepted: f.parsed?.events.length ?? 0, rejected: f.parsed?.rejected.length ?? 0 }))
+    for (let i = 0; i < fresh.length; i += 90) await store.files.insertMany(fresh.slice(i, i + 90))
+    lap('readMs')
 
     // Latest event per employee across the batch: later time wins; on a tie the later file, then the later row.
     const latest = new Map<string, { event: DutyEvent, fileIndex: number }>()
@@ -185,13 +199,9 @@ export function createProcessor (deps: { store: BoboStore, athoc: AthocClient, l
         if (current === undefined || event.time.getTime() >= current.event.time.getTime()) latest.set(event.employeeId, { event, fileIndex })
       }
     })
-    const mapping = new Map<string, string>()
-    const ids = [...latest.keys()]
-    if (ids.length > 0) {
-      const cursor = ids.length > 2000 ? store.mappings.find({}) : store.mappings.find({ _id: { $in: ids } })
-      for (const m of await cursor.project<{ _id: string, login: string }>({ login: 1 }).toArray()) mapping.set(m._id, m.login)
-    }
+    const mapping = latest.size === 0 ? new Map<string, string>() : await store.lookupMappings([...latest.keys()])
     const applied = await store.loadDutyState()
+    lap('lookupMs')
 
     // One update per AtHoc login: the newest event of any employee mapped to it.
     const updates = new Map<string, { employeeIds: string[], event: DutyEvent }>()
@@ -235,6 +245,7 @@ export function createProcessor (deps: { store: BoboStore, athoc: AthocClient, l
       ctx.progress?.(Math.min(i + options.chunkSize, logins.length), logins.length, 'users sent to AtHoc')
     }
 
+    lap('athocMs')
     // Remember what AtHoc now holds, so older events (late files, retries) never overwrite it.
     const changed: string[] = []
     for (const [login, update] of updates) {
@@ -245,6 +256,7 @@ export function createProcessor (deps: { store: BoboStore, athoc: AthocClient, l
       }
     }
     await store.saveDutyState(applied, changed)
+    lap('stateMs')
 
     const now = options.now()
     const entries: ProcessingLogEntry[] = []
@@ -286,16 +298,9 @@ export function createProcessor (deps: { store: BoboStore, athoc: AthocClient, l
         outcome,
         error: outcome === 'retry' ? `Retry attempt ${retryCount}/${options.maxRetries}: ${error ?? ''}` : outcome === 'failed' ? `Exceeded max retry attempts (${options.maxRetries}): ${error ?? ''}` : null
       }))
-      const set: Partial<BoboFileRecord> = {
-        lastOutcome: outcome,
-        lastError: error,
-        retryCount: outcome === 'processed' ? 0 : retryCount,
-        lastRetry: outcome === 'processed' ? record.lastRetry : now,
-        rows: parsed?.rows ?? 0,
-        accepted: parsed?.events.length ?? 0,
-        rejected: parsed?.rejected.length ?? 0,
-        updatedAt: now
-      }
+      const set: Partial<BoboFileRecord> = outcome === 'processed'
+        ? { lastOutcome: outcome, lastError: null, retryCount: 0, updatedAt: now }
+        : { lastOutcome: outcome, lastError: error, retryCount, lastRetry: now, updatedAt: now }
       let to: string | null = null
       if (outcome !== 'retry') {
         const dir = outcome === 'processed' ? options.processedDir : options.failedDir
@@ -303,14 +308,17 @@ export function createProcessor (deps: { store: BoboStore, athoc: AthocClient, l
         for (let n = 1; reserved.has(join(dir, name)); n++) name = name.replace(/(\.[^.]*)?$/, `_${n}$1`)
         reserved.add(join(dir, name))
         to = join(dir, name)
-        Object.assign(set, { status: outcome, name })
+        set.status = outcome
+        if (name !== record.name) set.name = name
       }
       moves.push({ fileId: record._id, from: join(options.incomingDir, record.name), to, set })
     }
     for (let i = 0; i < entries.length; i += 90) await store.log.insertMany(entries.slice(i, i + 90), { ordered: false })
     const intent: BatchIntent = { _id: batchId, state: 'moving', createdAt: now, fileIds: batch.map((f) => f.record._id), moves }
     await store.batches.replaceOne({ _id: batchId }, intent)
+    lap('logMs')
     await applyMoves(intent)
+    lap('moveMs')
 
     const result = {
       batchId,
@@ -324,7 +332,8 @@ export function createProcessor (deps: { store: BoboStore, athoc: AthocClient, l
       skippedOlder: skippedOlder.size,
       usersSent: logins.length,
       usersFailed: [...outcomes.values()].filter((o) => !o.ok).length,
-      athocCalls: athoc.calls() - callsBefore
+      athocCalls: athoc.calls() - callsBefore,
+      timings
     }
     log.info(result, 'BOBO batch processed')
     return result

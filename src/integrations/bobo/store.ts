@@ -72,9 +72,11 @@ export interface SyncTracking {
   status: 'completed' | 'no_data' | 'error'
   message: string | null
   users: number
+  /** Changes whenever the mapping collection changes (lets processors reuse a cached copy). */
+  mappingVersion?: string
 }
 
-export const DUTY_BUCKETS = 64
+export const DUTY_BUCKETS = 16
 export const BULK_LIMIT = 90
 
 export function bucketOf (employeeId: string): string {
@@ -88,6 +90,9 @@ export async function bulkInSlices<T extends Document> (collection: Collection<T
   for (let i = 0; i < ops.length; i += BULK_LIMIT) await collection.bulkWrite(ops.slice(i, i + BULK_LIMIT), { ordered: false })
 }
 
+/** Mappings held in memory while their version in syncTracking is unchanged. */
+export interface MappingCache { version: string | null, map: Map<string, string> | null }
+
 export function createBoboStore (db: Db) {
   const files = db.collection<BoboFileRecord>('boboFiles')
   const log = db.collection<ProcessingLogEntry>('boboProcessingLog')
@@ -96,7 +101,26 @@ export function createBoboStore (db: Db) {
   const batches = db.collection<BatchIntent>('boboBatches')
   const tracking = db.collection<SyncTracking>('syncTracking')
 
+  const mappingCache: MappingCache = { version: null, map: null }
+
+  /** employee id → login for the given ids; the whole table from cache when its version is current. */
+  async function lookupMappings (ids: string[]): Promise<Map<string, string>> {
+    const tracking = await db.collection<SyncTracking>('syncTracking').findOne({ _id: 'user_mapping' }, { projection: { mappingVersion: 1 } })
+    const version = tracking?.mappingVersion ?? null
+    if (version !== null && version === mappingCache.version && mappingCache.map !== null) return mappingCache.map
+    const map = new Map<string, string>()
+    if (version === null && ids.length <= 2000) {
+      for (const m of await mappings.find({ _id: { $in: ids } }).project<{ _id: string, login: string }>({ login: 1 }).toArray()) map.set(m._id, m.login)
+      return map
+    }
+    for (const m of await mappings.find({}).project<{ _id: string, login: string }>({ login: 1 }).toArray()) map.set(m._id, m.login)
+    if (version !== null) Object.assign(mappingCache, { version, map })
+    return map
+  }
+
   return {
+    mappingCache,
+    lookupMappings,
     files,
     log,
     mappings,

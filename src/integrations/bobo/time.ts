@@ -3,6 +3,7 @@
  * `dd/MM/yyyy HH:mm:ss` in the same zone.
  */
 const formatters = new Map<string, Intl.DateTimeFormat>()
+const offsets = new Map<string, number>()
 
 function formatter (timeZone: string): Intl.DateTimeFormat {
   let f = formatters.get(timeZone)
@@ -34,6 +35,11 @@ export function zonedTime (w: WallClock, timeZone: string): Date | null {
   const asUtc = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second)
   const check = new Date(asUtc)
   if (check.getUTCDate() !== w.day || check.getUTCMonth() !== w.month - 1) return null
+  if (timeZone === 'UTC' || timeZone === 'Etc/UTC') return check
+  // The offset is the same for every time in one wall-clock hour (DST switches on the hour): cache it per hour.
+  const hourKey = `${timeZone}|${w.year}-${w.month}-${w.day}-${w.hour}`
+  const cached = offsets.get(hourKey)
+  if (cached !== undefined) return new Date(asUtc - cached)
   // Two passes settle the offset, DST transitions included.
   let guess = asUtc
   for (let i = 0; i < 2; i++) {
@@ -41,6 +47,8 @@ export function zonedTime (w: WallClock, timeZone: string): Date | null {
     const seenUtc = Date.UTC(seen.year, seen.month - 1, seen.day, seen.hour, seen.minute, seen.second)
     guess += asUtc - seenUtc
   }
+  if (offsets.size > 10_000) offsets.clear()
+  offsets.set(hourKey, asUtc - guess)
   return new Date(guess)
 }
 

@@ -95,6 +95,7 @@ export async function startAthocSimulator (options: SimulatorOptions = {}) {
   }
   /** LOGIN_ID → attributes (LOGIN_ID included). Insertion order is the search order. */
   const users = new Map<string, Record<string, string>>()
+  let nextId = 0
   const tokens = new Map<string, number>()
   const faults: Fault[] = []
   /** Per-login sync behaviours. */
@@ -205,7 +206,7 @@ export async function startAthocSimulator (options: SimulatorOptions = {}) {
           if (partial.has(login)) { answer.push({ ...item, ':SyncStatus': 'Partial', ':SyncDetails': 'Some attributes were not updated', USER_ID: 1 }); continue }
           if (failing.has(login)) { answer.push({ ...item, ':SyncStatus': 'Error', ':SyncDetails': 'Invalid value for attribute', USER_ID: 1 }); continue }
           for (const [k, v] of Object.entries(item)) if (k !== 'LOGIN_ID') user[k] = String(v)
-          answer.push({ ...item, ':SyncStatus': 'OK', ':SyncDetails': 'Updated', USER_ID: 2_100_000 + [...users.keys()].indexOf(login) })
+          answer.push({ ...item, ':SyncStatus': 'OK', ':SyncDetails': 'Updated', USER_ID: Number(user[':USER_ID'] ?? 0) })
         }
         json(res, 200, answer)
         hooks.afterSync?.(counts.sync)
@@ -239,7 +240,7 @@ export async function startAthocSimulator (options: SimulatorOptions = {}) {
       }
     },
     addUser (login: string, attributes: Record<string, string> = {}): void {
-      users.set(login, { LOGIN_ID: login, ...attributes })
+      users.set(login, { LOGIN_ID: login, ...attributes, ':USER_ID': String(users.get(login)?.[':USER_ID'] ?? 2_100_000 + nextId++) })
     },
     removeUser (login: string): void { users.delete(login) },
     user (login: string): Record<string, string> | undefined { return users.get(login) },
