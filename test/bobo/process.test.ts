@@ -199,3 +199,50 @@ t.test('drop folder: stable files are picked up, a file still being written wait
   const content = await readFile(join(h.dirs.processed, 'BOBO_20240617_143000_output.csv'), 'utf8')
   t.match(content, /^BON,00452/)
 })
+
+t.test('a batch interrupted after AtHoc answered is finished on the next run; one interrupted while sending is re-sent', async (t) => {
+  const h = await boboHarness(t, { users: USERS })
+  await h.runJob('bobo.mapping-sync', { force: true })
+  const up = await h.upload(boboRow('BON', '00452', '20240617143000'))
+  const name = up.json().files[0].file as string
+  const files = h.app.mongo.db.collection('boboFiles')
+  const record = await files.findOne({ name })
+  // What a run killed between "moves planned" and "files moved" leaves behind.
+  await h.app.mongo.db.collection('boboBatches').insertOne({
+    _id: 'crashed-moving' as any,
+    state: 'moving',
+    createdAt: new Date(),
+    fileIds: [record?._id],
+    moves: [{ fileId: record?._id, from: join(h.dirs.incoming, name), to: join(h.dirs.processed, name), set: { status: 'processed', lastOutcome: 'processed', lastError: null, retryCount: 0, updatedAt: new Date() } }]
+  })
+  // And a run killed while sending (with a log record written for it).
+  await h.app.mongo.db.collection('boboBatches').insertOne({ _id: 'crashed-sending' as any, state: 'sending', createdAt: new Date(), fileIds: [] })
+  await h.app.mongo.db.collection('boboProcessingLog').insertOne({ _id: 'crashed-sending:x' as any, batchId: 'crashed-sending', outcome: 'processed' })
+  const result = await h.process()
+  t.same(result.reconciled, { finished: 1, interrupted: 1 })
+  t.equal(result.files, 0, 'the finished file is not sent again')
+  t.same(await h.list(h.dirs.processed), [name])
+  t.equal((await files.findOne({ name }))?.status, 'processed')
+  t.equal((await h.app.mongo.db.collection('boboProcessingLog').findOne({ _id: 'crashed-sending:x' as any }))?.outcome, 'interrupted')
+  t.equal(await h.app.mongo.db.collection('boboBatches').countDocuments({}), 0)
+})
+
+t.test('bad AtHoc credentials fail the job and leave the files untouched', async (t) => {
+  const h = await boboHarness(t, { users: USERS, env: { ATHOC_PASSWORD: 'wrong' } })
+  await h.app.mongo.db.collection('workerMappings').insertOne({ _id: '00452' as any, login: 'ann@example.org', collar: '00452', updatedAt: new Date() })
+  await h.upload(boboRow('BON', '00452', '20240617143000'))
+  const run = await h.runJob('bobo.process')
+  t.equal(run.status, 'failed')
+  t.match(run.error, { code: 'ATHOC_AUTH', retryable: false })
+  t.equal(h.sim.counts.sync, 0)
+  const [record] = await h.app.mongo.db.collection('boboFiles').find({}).toArray()
+  t.equal(record?.retryCount, 0)
+  t.equal((await h.list(h.dirs.incoming)).length, 1)
+})
+
+t.test('record paging mode and a short server page size still fetch every user', async (t) => {
+  const users: Array<[string, string]> = Array.from({ length: 250 }, (_, i) => [`p${i}@example.org`, `C${i}`])
+  const h = await boboHarness(t, { users, sim: { pagingMode: 'record', maxPageSize: 100 }, env: { ATHOC_PAGING_MODE: 'record', ATHOC_PAGE_SIZE: '100' } })
+  t.match((await h.runJob('bobo.mapping-sync', { force: true })).result, { status: 'completed', users: 250, mappings: 250 })
+  t.equal(h.sim.counts.search, 3)
+})

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { constants } from 'node:fs'
-import { copyFile, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises'
-import { basename, dirname, join } from 'node:path'
+import { copyFile, link, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 
 /** Temp files of atomic writes start with this; the folder scan never picks them up. */
 const TEMP_PREFIX = '.tmp-'
@@ -27,11 +27,10 @@ export async function writeFileAtomic (path: string, data: Buffer | string): Pro
     await handle.close()
   }
   try {
-    await stat(path).then(() => { throw new Error(`${basename(path)} already exists`) }, (err: NodeJS.ErrnoException) => { if (err.code !== 'ENOENT') throw err })
-    await rename(temp, path)
-  } catch (err) {
+    // link() fails with EEXIST instead of replacing: an existing file is never overwritten.
+    await link(temp, path)
+  } finally {
     await unlink(temp).catch(() => {})
-    throw err
   }
   await fsyncDir(dir)
 }

@@ -238,6 +238,11 @@ export function createProcessor (deps: { store: BoboStore, athoc: AthocClient, l
         for (const login of chunk) outcomes.set(login, userOutcome(byLogin.get(login.toLowerCase())))
       } catch (err) {
         if (signal.aborted) throw err
+        if (isAuthFailure(err)) {
+          // Bad credentials are not the files' fault: fail the job, leave the files and their retry counts alone.
+          await store.batches.deleteOne({ _id: batchId })
+          throw err
+        }
         const reason = `SyncByCommonNames failed: ${errorMessage(err)}`
         log.warn({ users: chunk.length, err: reason }, 'AtHoc chunk failed')
         for (const login of chunk) outcomes.set(login, { ok: false, reason })
@@ -340,6 +345,11 @@ export function createProcessor (deps: { store: BoboStore, athoc: AthocClient, l
   }
 
   return { run, reconcile }
+}
+
+function isAuthFailure (err: unknown): boolean {
+  const code = (err as { code?: unknown }).code
+  return code === 'ATHOC_AUTH' || code === 'ATHOC_NOT_CONFIGURED'
 }
 
 async function syncDir (dir: string): Promise<void> {
