@@ -121,6 +121,14 @@ export function createProcessor (deps: { store: BoboStore, athoc: AthocClient, l
         return stable
       })
     }
+    if (young.length > 0 && fresh.length > 0) {
+      // An upload writes its file, then its record: one seen half-way is registered by now.
+      const late = await store.files.find({ status: 'incoming', name: { $in: fresh.map((e) => e.name) } }).toArray()
+      const lateNames = new Set(late.map((r) => r.name))
+      known.push(...late)
+      for (const r of late) present.add(r.name)
+      fresh = fresh.filter((e) => !lateNames.has(e.name))
+    }
     const added: BoboFileRecord[] = fresh.map((e) => ({
       _id: randomUUID(),
       name: e.name,
