@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 
 export interface SimulatorOptions {
@@ -20,6 +21,8 @@ export interface SimulatorOptions {
   /** Most users returned per search page, whatever Limit asks. */
   maxPageSize?: number
   port?: number
+  /** Serve HTTPS with this key and certificate (PEM), e.g. a self-signed pair for ATHOC_TLS_INSECURE tests. */
+  tls?: { key: string, cert: string }
 }
 
 export interface Fault {
@@ -216,21 +219,23 @@ export async function startAthocSimulator (options: SimulatorOptions = {}) {
     json(res, 404, { Message: 'no such endpoint in the simulator' })
   }
 
-  const server: Server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res).catch((err: unknown) => { if (!res.headersSent) json(res, 500, { Message: String(err) }) })
-  })
+  }
+  const server: Server = options.tls === undefined ? createServer(listener) : createHttpsServer(options.tls, listener)
   server.on('connection', (socket) => { sockets.add(socket); socket.on('close', () => sockets.delete(socket)) })
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
+  const base = `${options.tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}`
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: base,
     orgCode: org,
     credentials: creds,
     /** Environment variables that point the gateway at this simulator. */
     env (): Record<string, string> {
       return {
-        ATHOC_URL: `http://127.0.0.1:${port}`,
+        ATHOC_URL: base,
         ATHOC_ORG_CODE: org,
         ATHOC_CLIENT_ID: creds.client_id,
         ATHOC_CLIENT_SECRET: creds.client_secret,
