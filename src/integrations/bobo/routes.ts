@@ -2,7 +2,7 @@ import multipart from '@fastify/multipart'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import Type from 'typebox'
 import { triggerJob } from '../../jobs/http.js'
-import { httpError, type ErrorDetail } from '../../lib/http-errors.js'
+import { httpError } from '../../lib/http-errors.js'
 import { ErrorResponse, IdempotencyHeaders, JobAccepted } from '../../schemas/common.js'
 import type { IntakeService } from './intake.js'
 import type { BoboStore } from './store.js'
@@ -136,4 +136,3 @@ async function readUpload (request: FastifyRequest, maxBytes: number): Promise<A
   return [{ originalName: null, content: body }]
 }
 
-export type { ErrorDetail }
