@@ -106,7 +106,7 @@ export function boboRoutes (deps: { store: BoboStore, intake: IntakeService, max
       app.post(path, {
         schema: { tags: ['bobo'], headers: IdempotencyHeaders, response: { 200: JobAccepted, 202: JobAccepted, 400: ErrorResponse } }
       }, async (request, reply) => {
-        const { body } = await triggerJob(request, reply, kind, params, { dedupeKey: `${kind}:api` })
+        const { body } = await triggerJob(request, reply, kind, params, { dedupeKey: kind })
         return body
       })
     }
