@@ -198,6 +198,15 @@ t.test('drop folder: stable files are picked up, a file still being written wait
   t.same(await h.list(h.dirs.incoming), [])
   const content = await readFile(join(h.dirs.processed, 'BOBO_20240617_143000_output.csv'), 'utf8')
   t.match(content, /^BON,00452/)
+
+  // A dropped file without one valid row goes straight to the failed folder; an empty one counts as done.
+  await h.drop('garbage.csv', 'this is not,a BOBO export\n')
+  await h.drop('empty.csv', '\r\n')
+  const third = await h.process()
+  t.same([third.processed, third.failed], [1, 1])
+  t.same(await h.list(h.dirs.failed), ['garbage.csv'])
+  const [entry] = await h.app.mongo.db.collection('boboProcessingLog').find({ name: 'garbage.csv' }).toArray()
+  t.match(entry?.error, /no valid row: line 1: expected 10 columns/)
 })
 
 t.test('a batch interrupted after AtHoc answered is finished on the next run; one interrupted while sending is re-sent', async (t) => {

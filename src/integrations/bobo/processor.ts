@@ -295,10 +295,13 @@ export function createProcessor (deps: { store: BoboStore, athoc: AthocClient, l
         if (outcome.ok) updated++
         else failures.push({ login, reason: outcome.reason ?? 'failed' })
       }
-      const error = file.readError ?? (failures.length > 0 ? `${failures.length} of ${fileLogins.size} users not updated: ${failures[0]?.reason ?? ''}` : null)
+      const error = file.readError ?? (parsed !== null && parsed.rows > 0 && parsed.events.length === 0 ? `no valid row: line ${parsed.rejected[0]?.line ?? 0}: ${parsed.rejected[0]?.reason ?? ''}` : null) ?? (failures.length > 0 ? `${failures.length} of ${fileLogins.size} users not updated: ${failures[0]?.reason ?? ''}` : null)
       let outcome: FileOutcome = error === null ? 'processed' : 'retry'
-      const retryCount = error === null ? 0 : record.retryCount + 1
+      let retryCount = error === null ? 0 : record.retryCount + 1
       if (outcome === 'retry' && retryCount >= options.maxRetries) outcome = 'failed'
+      // Rows but not one valid: another attempt cannot help, so it is quarantined at once.
+      const invalid = parsed !== null && parsed.rows > 0 && parsed.events.length === 0
+      if (invalid) { outcome = 'failed'; retryCount = record.retryCount + 1 }
       summary[outcome as 'processed' | 'retry' | 'failed']++
       entries.push(logEntry(batchId, record, parsed, {
         at: now,
@@ -309,7 +312,7 @@ export function createProcessor (deps: { store: BoboStore, athoc: AthocClient, l
         failures: failures.slice(0, MAX_LOGGED),
         failureCount: failures.length + (file.readError === null ? 0 : 1),
         outcome,
-        error: outcome === 'retry' ? `Retry attempt ${retryCount}/${options.maxRetries}: ${error ?? ''}` : outcome === 'failed' ? `Exceeded max retry attempts (${options.maxRetries}): ${error ?? ''}` : null
+        error: outcome === 'retry' ? `Retry attempt ${retryCount}/${options.maxRetries}: ${error ?? ''}` : outcome === 'failed' ? (invalid ? error : `Exceeded max retry attempts (${options.maxRetries}): ${error ?? ''}`) : null
       }))
       const set: Partial<BoboFileRecord> = outcome === 'processed'
         ? { lastOutcome: outcome, lastError: null, retryCount: 0, updatedAt: now }
