@@ -25,12 +25,18 @@ export interface AthocClientOptions {
 export type AthocUser = Record<string, unknown> & { LOGIN_ID?: unknown }
 export interface SyncResult { [key: string]: unknown, LOGIN_ID?: unknown, ':SyncStatus'?: unknown, ':SyncDetails'?: unknown }
 
-/** An AtHoc HTTP answer that is not a success. */
-export class AthocHttpError extends Error {
-  constructor (readonly status: number, message: string) {
-    super(message)
-    this.name = 'AtHocHttpError'
-  }
+export interface UserOutcome { ok: boolean, reason: string | null }
+
+const UNKNOWN_USER = /does not exists? in the organi[sz]ation/i
+
+/** AtHoc's per-user answer → success or failure, by the original's rule (bobo-athoc.md §4). */
+export function userOutcome (entry: SyncResult | undefined): UserOutcome {
+  if (entry === undefined) return { ok: false, reason: 'missing from the AtHoc response' }
+  const status = String(entry[':SyncStatus'] ?? '')
+  const details = String(entry[':SyncDetails'] ?? '')
+  if (status === 'OK') return { ok: true, reason: null }
+  if (status === 'Error' && UNKNOWN_USER.test(details)) return { ok: true, reason: 'user does not exist in AtHoc' }
+  return { ok: false, reason: `${status || 'no status'}: ${details}`.slice(0, 300) }
 }
 
 function retryAfterMs (header: string | string[] | undefined, now: number): number | undefined {

@@ -1,7 +1,6 @@
 import { errorMessage } from '../../jobs/errors.js'
 import type { Logger } from '../../lib/logger.js'
-import type { AthocClient } from './athoc-client.js'
-import { userOutcome } from './processor.js'
+import { userOutcome, type AthocClient } from './athoc-client.js'
 import { formatAthocTime } from './time.js'
 
 /**

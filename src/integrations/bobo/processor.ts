@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Logger } from '../../lib/logger.js'
 import { errorMessage } from '../../jobs/errors.js'
-import type { AthocClient, SyncResult } from './athoc-client.js'
+import { userOutcome, type AthocClient, type SyncResult, type UserOutcome } from './athoc-client.js'
 import { parseBoboCsv, type DutyEvent, type ParsedFile } from './csv.js'
 import { exists, freeName, fsyncDir, listFolder, moveFile } from './files.js'
 import { bulkInSlices, type BatchIntent, type BoboFileRecord, type BoboStore, type FileOutcome, type ProcessingLogEntry } from './store.js'
@@ -23,20 +23,8 @@ export interface ProcessorOptions {
   now: () => Date
 }
 
-export interface UserOutcome { ok: boolean, reason: string | null }
-
-const UNKNOWN_USER = /does not exists? in the organi[sz]ation/i
+/** Rejected rows and failures kept per log record. */
 const MAX_LOGGED = 100
-
-/** AtHoc's per-user answer → success or failure, by the original's rule (bobo-athoc.md §4). */
-export function userOutcome (entry: SyncResult | undefined): UserOutcome {
-  if (entry === undefined) return { ok: false, reason: 'missing from the AtHoc response' }
-  const status = String(entry[':SyncStatus'] ?? '')
-  const details = String(entry[':SyncDetails'] ?? '')
-  if (status === 'OK') return { ok: true, reason: null }
-  if (status === 'Error' && UNKNOWN_USER.test(details)) return { ok: true, reason: 'user does not exist in AtHoc' }
-  return { ok: false, reason: `${status || 'no status'}: ${details}`.slice(0, 300) }
-}
 
 interface BatchFile {
   record: BoboFileRecord
