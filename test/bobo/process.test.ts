@@ -142,6 +142,14 @@ t.test('per-user outcomes: Partial, other errors and missing users retry the fil
   t.same(await h.list(h.dirs.incoming), [])
   const log = await h.app.mongo.db.collection('boboProcessingLog').find({ outcome: 'failed' }).toArray()
   t.match(log[0]?.error, /Exceeded max retry attempts \(2\)/)
+  const detail = await h.app.inject({ method: 'GET', url: `/bobo/files/${log[0]?.fileId as string}`, headers: authHeaders('read') })
+  t.equal(detail.statusCode, 200)
+  t.same(specProblems('GET', '/bobo/files/{id}', detail), [])
+  t.same(detail.json().attempts.map((a: { outcome: string }) => a.outcome), ['failed', 'retry'])
+  t.match(detail.json().attempts[1].failures[0], { login: 'bob@example.org', reason: /Partial/ })
+  const unknown = await h.app.inject({ method: 'GET', url: '/bobo/files/nope', headers: authHeaders('read') })
+  t.equal(unknown.statusCode, 404)
+  t.same(specProblems('GET', '/bobo/files/{id}', unknown), [])
 })
 
 t.test('AtHoc trouble: 429 with Retry-After and 5xx are retried, a hang times out and fails the chunk, an expired token is renewed', async (t) => {

@@ -5,7 +5,7 @@ import { triggerJob } from '../../jobs/http.js'
 import { httpError } from '../../lib/http-errors.js'
 import { ErrorResponse, IdempotencyHeaders, JobAccepted } from '../../schemas/common.js'
 import type { IntakeService } from './intake.js'
-import type { BoboStore } from './store.js'
+import type { BoboFileRecord, BoboStore } from './store.js'
 
 const RejectedRow = Type.Object({ line: Type.Integer(), reason: Type.String() })
 const UploadedFile = Type.Object({
@@ -39,6 +39,24 @@ const FileView = Type.Object({
   accepted: Type.Union([Type.Integer(), Type.Null()]),
   rejected: Type.Union([Type.Integer(), Type.Null()]),
   updatedAt: Type.String()
+})
+
+const LogView = Type.Object({
+  batchId: Type.String(),
+  at: Type.String(),
+  attempt: Type.Integer(),
+  rows: Type.Integer(),
+  accepted: Type.Integer(),
+  rejected: Type.Integer(),
+  rejectedRows: Type.Array(RejectedRow),
+  users: Type.Integer(),
+  usersUpdated: Type.Integer(),
+  unknownEmployees: Type.Integer(),
+  skippedOlder: Type.Integer(),
+  failures: Type.Array(Type.Object({ login: Type.String(), reason: Type.String() })),
+  failureCount: Type.Integer(),
+  outcome: Type.String(),
+  error: Type.Union([Type.String(), Type.Null()])
 })
 
 const MAX_REJECTED_SHOWN = 1000
@@ -82,22 +100,39 @@ export function boboRoutes (deps: { store: BoboStore, intake: IntakeService, max
       for (const s of ['incoming', 'processed', 'failed', 'missing'] as const) counts[s] = await deps.store.files.countDocuments({ status: s })
       return {
         counts,
-        files: records.map((r) => ({
-          id: r._id,
-          name: r.name,
-          originalName: r.originalName,
-          source: r.source,
-          status: r.status,
-          size: r.size,
-          receivedAt: r.receivedAt.toISOString(),
-          retryCount: r.retryCount,
-          lastRetry: r.lastRetry?.toISOString() ?? null,
-          lastOutcome: r.lastOutcome,
-          lastError: r.lastError,
-          rows: r.rows,
-          accepted: r.accepted,
-          rejected: r.rejected,
-          updatedAt: r.updatedAt.toISOString()
+        files: records.map(fileView)
+      }
+    })
+
+    app.get('/bobo/files/:id', {
+      schema: {
+        tags: ['bobo'],
+        params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) }),
+        response: { 200: Type.Object({ file: FileView, attempts: Type.Array(LogView) }), 404: ErrorResponse }
+      }
+    }, async (request) => {
+      const { id } = request.params as { id: string }
+      const record = await deps.store.files.findOne({ _id: id })
+      if (record === null) throw httpError(404, `no BOBO file ${id}`)
+      const attempts = await deps.store.log.find({ fileId: id }).sort({ at: -1, attempt: -1 }).limit(50).toArray()
+      return {
+        file: fileView(record),
+        attempts: attempts.map((a) => ({
+          batchId: a.batchId,
+          at: a.at.toISOString(),
+          attempt: a.attempt,
+          rows: a.rows,
+          accepted: a.accepted,
+          rejected: a.rejected,
+          rejectedRows: a.rejectedRows,
+          users: a.users,
+          usersUpdated: a.usersUpdated,
+          unknownEmployees: a.unknownEmployees,
+          skippedOlder: a.skippedOlder,
+          failures: a.failures,
+          failureCount: a.failureCount,
+          outcome: a.outcome,
+          error: a.error
         }))
       }
     })
@@ -113,6 +148,26 @@ export function boboRoutes (deps: { store: BoboStore, intake: IntakeService, max
     trigger('/bobo/process', 'bobo.process', {})
     trigger('/bobo/mapping-sync', 'bobo.mapping-sync', { force: true })
     trigger('/bobo/cleanup', 'bobo.cleanup', {})
+  }
+}
+
+function fileView (r: BoboFileRecord) {
+  return {
+    id: r._id,
+    name: r.name,
+    originalName: r.originalName,
+    source: r.source,
+    status: r.status,
+    size: r.size,
+    receivedAt: r.receivedAt.toISOString(),
+    retryCount: r.retryCount,
+    lastRetry: r.lastRetry?.toISOString() ?? null,
+    lastOutcome: r.lastOutcome,
+    lastError: r.lastError,
+    rows: r.rows,
+    accepted: r.accepted,
+    rejected: r.rejected,
+    updatedAt: r.updatedAt.toISOString()
   }
 }
 
