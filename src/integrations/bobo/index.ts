@@ -27,7 +27,11 @@ export function createBoboIntegration (options: BoboOptions = {}): Integration {
     setup ({ config: raw, db, log, upstream }) {
       const config = raw as unknown as BoboConfig
       const now = options.now ?? (() => new Date())
-      checkTimeZone(config.BOBO_TIMEZONE)
+      try {
+        checkTimeZone(config.BOBO_TIMEZONE)
+      } catch {
+        throw new Error(`BOBO_TIMEZONE=${JSON.stringify(config.BOBO_TIMEZONE)} is not a known IANA time zone (e.g. UTC, Europe/London)`)
+      }
       const store = createBoboStore(db)
       const athoc = createAthocClient({
         baseUrl: config.ATHOC_URL,
@@ -106,9 +110,9 @@ export function createBoboIntegration (options: BoboOptions = {}): Integration {
           }
         },
         schedules: [
-          { id: 'bobo.process', kind: 'bobo.process', everyMs: pollMs ?? 60_000, enabled: athocConfigured && pollMs !== null, description: 'Picks up CSV files in the drop folder' },
-          { id: 'bobo.mapping-sync', kind: 'bobo.mapping-sync', everyMs: pollMs ?? 60_000, enabled: athocConfigured && pollMs !== null, description: 'Checks the mapping-sync rules (first run, overdue, retry after no_data/error, daily after BOBO_SYNC_HOUR)' },
-          { id: 'bobo.cleanup', kind: 'bobo.cleanup', everyMs: cleanupMs ?? 3_600_000, enabled: athocConfigured && cleanupMs !== null && config.BOBO_AUTO_CLEANUP_HOURS > 0, description: 'Clears stale AtHoc duty values' }
+          { id: 'bobo.process', kind: 'bobo.process', everyMs: Math.max(1000, pollMs ?? 60_000), enabled: athocConfigured && pollMs !== null, description: 'Picks up CSV files in the drop folder' },
+          { id: 'bobo.mapping-sync', kind: 'bobo.mapping-sync', everyMs: Math.max(1000, pollMs ?? 60_000), enabled: athocConfigured && pollMs !== null, description: 'Checks the mapping-sync rules (first run, overdue, retry after no_data/error, daily after BOBO_SYNC_HOUR)' },
+          { id: 'bobo.cleanup', kind: 'bobo.cleanup', everyMs: Math.max(1000, cleanupMs ?? 3_600_000), enabled: athocConfigured && cleanupMs !== null && config.BOBO_AUTO_CLEANUP_HOURS > 0, description: 'Clears stale AtHoc duty values' }
         ],
         routes: boboRoutes({ store, intake, maxBytes: config.BOBO_UPLOAD_MAX_BYTES, maxFiles: config.BOBO_UPLOAD_MAX_FILES, processOnUpload: config.BOBO_PROCESS_ON_UPLOAD })
       }
