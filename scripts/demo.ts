@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
 import { startInsightSandbox } from '../src/integrations/insight/sandbox/demo.js'
+import { startBoboSandbox } from '../src/integrations/bobo/sandbox/demo.js'
 import { provisionMongo } from './mongo-server.js'
 import { startTracosSandbox } from '../src/integrations/tracos/sandbox/index.js'
 
@@ -33,7 +34,8 @@ export interface SandboxOptions {
 /** One line per integration: each starts its simulators and returns the variables that point at them. */
 const sandboxes: Array<(options: SandboxOptions) => Promise<Sandbox>> = [
   startInsightSandbox,
-  startTracosSandbox
+  startTracosSandbox,
+  startBoboSandbox
 ]
 
 const mongo = await provisionMongo()

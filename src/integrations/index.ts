@@ -1,5 +1,6 @@
 import type { Integration } from '../integration.js'
 import { insightIntegration } from './insight/index.js'
+import { boboIntegration } from './bobo/index.js'
 import { systemIntegration } from './system/index.js'
 import { tracosIntegration } from './tracos/index.js'
 
@@ -7,5 +8,6 @@ import { tracosIntegration } from './tracos/index.js'
 export const integrations: Integration[] = [
   systemIntegration,
   insightIntegration,
-  tracosIntegration
+  tracosIntegration,
+  boboIntegration
 ]

@@ -1,0 +1,110 @@
+import { randomBytes } from 'node:crypto'
+import { constants } from 'node:fs'
+import { copyFile, link, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+
+/** Temp files of atomic writes start with this; the folder scan never picks them up. */
+const TEMP_PREFIX = '.tmp-'
+
+export async function fsyncDir (dir: string): Promise<void> {
+  // Makes the rename itself durable; some platforms cannot open a folder, which is then best effort.
+  try {
+    const handle = await open(dir, 'r')
+    try { await handle.sync() } finally { await handle.close() }
+  } catch { /* not supported here */ }
+}
+
+/** Writes a file atomically: temp file in the same folder, fsync, rename, fsync the folder. Never overwrites. */
+export async function writeFileAtomic (path: string, data: Buffer | string): Promise<void> {
+  const dir = dirname(path)
+  await mkdir(dir, { recursive: true })
+  const temp = join(dir, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`)
+  const handle = await open(temp, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o640)
+  try {
+    await handle.writeFile(data)
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+  try {
+    // link() fails with EEXIST instead of replacing: an existing file is never overwritten.
+    await link(temp, path)
+  } finally {
+    await unlink(temp).catch(() => {})
+  }
+  await fsyncDir(dir)
+}
+
+const pad = (n: number, w = 2): string => String(n).padStart(w, '0')
+
+/** `BOBO_YYYYMMDD_HHMMSS_<random>.csv` (UTC): sortable by arrival, unique, never derived from a client's name. */
+export function generatedFileName (now: Date): string {
+  const d = now
+  return `BOBO_${d.getUTCFullYear()}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}_${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}${pad(d.getUTCSeconds())}${pad(d.getUTCMilliseconds(), 3)}_${randomBytes(5).toString('hex')}.csv`
+}
+
+export interface FolderEntry { name: string, size: number, mtimeMs: number }
+
+/** Regular files in a folder (temp files and hidden files skipped); an absent folder is empty. */
+export async function listFolder (dir: string): Promise<FolderEntry[]> {
+  let names: string[]
+  try {
+    names = await readdir(dir)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw err
+  }
+  const entries: FolderEntry[] = []
+  for (const name of names) {
+    if (name.startsWith('.')) continue
+    try {
+      const s = await stat(join(dir, name))
+      if (s.isFile()) entries.push({ name, size: s.size, mtimeMs: s.mtimeMs })
+    } catch { /* gone meanwhile */ }
+  }
+  return entries
+}
+
+export async function exists (path: string): Promise<boolean> {
+  try { await stat(path); return true } catch { return false }
+}
+
+/** A name in `dir` not taken yet: the given one, or with a `_YYYYMMDD_HHMMSS[_n]` suffix as the original did. */
+export async function freeName (dir: string, name: string, now: Date): Promise<string> {
+  if (!(await exists(join(dir, name)))) return name
+  const dot = name.lastIndexOf('.')
+  const stem = dot > 0 ? name.slice(0, dot) : name
+  const ext = dot > 0 ? name.slice(dot) : ''
+  const stamp = `${now.getUTCFullYear()}${pad(now.getUTCMonth() + 1)}${pad(now.getUTCDate())}_${pad(now.getUTCHours())}${pad(now.getUTCMinutes())}${pad(now.getUTCSeconds())}`
+  for (let n = 0; ; n++) {
+    const candidate = `${stem}_${stamp}${n === 0 ? '' : `_${n}`}${ext}`
+    if (!(await exists(join(dir, candidate)))) return candidate
+  }
+}
+
+/**
+ * Moves a file so that a crash at any point leaves it in exactly one of the two places (or both, while a
+ * cross-device copy is in flight, which the next attempt repairs). Idempotent: a move already done is a no-op.
+ */
+export async function moveFile (from: string, to: string, options: { syncDirs?: boolean } = {}): Promise<'moved' | 'already' | 'missing'> {
+  const source = await exists(from)
+  if (!source) return (await exists(to)) ? 'already' : 'missing'
+  await mkdir(dirname(to), { recursive: true })
+  try {
+    await rename(from, to)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err
+    const temp = join(dirname(to), `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`)
+    await copyFile(from, temp)
+    const handle = await open(temp, 'r+')
+    try { await handle.sync() } finally { await handle.close() }
+    await rename(temp, to)
+    await fsyncDir(dirname(to))
+    await unlink(from)
+  }
+  if (options.syncDirs !== false) {
+    await fsyncDir(dirname(to))
+    await fsyncDir(dirname(from))
+  }
+  return 'moved'
+}

@@ -1,0 +1,123 @@
+import { resolve } from 'node:path'
+import type { Integration } from '../../integration.js'
+import { parseDuration } from '../../lib/duration.js'
+import { createAthocClient } from './athoc-client.js'
+import { createCleanup } from './cleanup.js'
+import { boboConfig, type BoboConfig } from './config.js'
+import { createIntake } from './intake.js'
+import { createMappingSync } from './mapping-sync.js'
+import { createProcessor } from './processor.js'
+import { boboRoutes } from './routes.js'
+import { createBoboStore } from './store.js'
+import { checkTimeZone } from './time.js'
+
+export interface BoboOptions {
+  /** The clock for schedule rules, cleanup cutoffs and record times; tests pass a controllable one. */
+  now?: () => Date
+}
+
+/**
+ * BOBO book-on/book-off → BlackBerry AtHoc duty field: CSV intake (upload and drop folder), batched
+ * SyncByCommonNames with latest-wins, employee → login mapping sync, and stale-value cleanup.
+ */
+export function createBoboIntegration (options: BoboOptions = {}): Integration {
+  return {
+    name: 'bobo',
+    config: boboConfig,
+    setup ({ config: raw, db, log, upstream }) {
+      const config = raw as unknown as BoboConfig
+      const now = options.now ?? (() => new Date())
+      try {
+        checkTimeZone(config.BOBO_TIMEZONE)
+      } catch {
+        throw new Error(`BOBO_TIMEZONE=${JSON.stringify(config.BOBO_TIMEZONE)} is not a known IANA time zone (e.g. UTC, Europe/London)`)
+      }
+      const store = createBoboStore(db)
+      const athoc = createAthocClient({
+        baseUrl: config.ATHOC_URL,
+        orgCode: config.ATHOC_ORG_CODE,
+        clientId: config.ATHOC_CLIENT_ID,
+        clientSecret: config.ATHOC_CLIENT_SECRET,
+        username: config.ATHOC_USERNAME,
+        password: config.ATHOC_PASSWORD,
+        scope: config.ATHOC_SCOPE,
+        tlsInsecure: config.ATHOC_TLS_INSECURE,
+        timeoutMs: config.ATHOC_TIMEOUT_MS,
+        retries: config.ATHOC_RETRIES,
+        retryBaseMs: config.ATHOC_RETRY_BASE_MS,
+        retryMaxWaitMs: config.ATHOC_RETRY_MAX_WAIT_MS,
+        pageSize: config.ATHOC_PAGE_SIZE,
+        pagingMode: config.ATHOC_PAGING_MODE as 'page' | 'record',
+        upstream
+      })
+      const dirs = {
+        incomingDir: resolve(config.BOBO_INCOMING_DIR),
+        processedDir: resolve(config.BOBO_PROCESSED_DIR),
+        failedDir: resolve(config.BOBO_FAILED_DIR)
+      }
+      const processor = createProcessor({
+        store,
+        athoc,
+        log,
+        options: {
+          ...dirs,
+          stableMs: config.BOBO_STABLE_MS,
+          maxFiles: config.BOBO_MAX_FILES_PER_BATCH,
+          maxRetries: config.BOBO_MAX_RETRIES,
+          timeZone: config.BOBO_TIMEZONE,
+          dutyField: config.ATHOC_DUTY_FIELD,
+          chunkSize: config.ATHOC_SYNC_CHUNK,
+          now
+        }
+      })
+      const mappingSync = createMappingSync({
+        store,
+        athoc,
+        collarField: config.ATHOC_COLLAR_FIELD,
+        rules: { syncHour: config.BOBO_SYNC_HOUR, retryDays: config.BOBO_SYNC_RETRY_DAYS, timeZone: config.BOBO_TIMEZONE },
+        now
+      })
+      const cleanup = createCleanup({ athoc, dutyField: config.ATHOC_DUTY_FIELD, hours: config.BOBO_AUTO_CLEANUP_HOURS, timeZone: config.BOBO_TIMEZONE, chunkSize: config.ATHOC_SYNC_CHUNK, now })
+      const intake = createIntake({ store, incomingDir: dirs.incomingDir, timeZone: config.BOBO_TIMEZONE, now })
+
+      const athocConfigured = config.ATHOC_URL !== ''
+      const pollMs = parseDuration(config.BOBO_POLL_INTERVAL)
+      const cleanupMs = parseDuration(config.BOBO_CLEANUP_INTERVAL)
+      return {
+        init: store.init,
+        close: athoc.close,
+        jobs: {
+          'bobo.process': {
+            description: 'Processes every CSV waiting in BOBO_INCOMING_DIR as one batch into AtHoc (latest event per employee wins).',
+            exclusive: 'bobo.duty-field',
+            maxAttempts: 3,
+            timeoutMs: 15 * 60_000,
+            handler: async ({ log, signal, progress }) => processor.run({ log, signal, progress })
+          },
+          'bobo.mapping-sync': {
+            description: 'Refreshes employee id → AtHoc login mappings when the schedule rules say so (or always when forced).',
+            exclusive: 'bobo.mapping-sync',
+            maxAttempts: 1,
+            timeoutMs: 15 * 60_000,
+            handler: async ({ log, signal, params }) => mappingSync.run({ log, signal, force: params.force === true })
+          },
+          'bobo.cleanup': {
+            description: 'Clears duty values older than BOBO_AUTO_CLEANUP_HOURS in AtHoc.',
+            exclusive: 'bobo.duty-field',
+            maxAttempts: 3,
+            timeoutMs: 15 * 60_000,
+            handler: async ({ log, signal }) => cleanup.run({ log, signal })
+          }
+        },
+        schedules: [
+          { id: 'bobo.process', kind: 'bobo.process', everyMs: Math.max(1000, pollMs ?? 60_000), enabled: athocConfigured && pollMs !== null, description: 'Picks up CSV files in the drop folder' },
+          { id: 'bobo.mapping-sync', kind: 'bobo.mapping-sync', everyMs: Math.max(1000, pollMs ?? 60_000), enabled: athocConfigured && pollMs !== null, description: 'Checks the mapping-sync rules (first run, overdue, retry after no_data/error, daily after BOBO_SYNC_HOUR)' },
+          { id: 'bobo.cleanup', kind: 'bobo.cleanup', everyMs: Math.max(1000, cleanupMs ?? 3_600_000), enabled: athocConfigured && cleanupMs !== null && config.BOBO_AUTO_CLEANUP_HOURS > 0, description: 'Clears stale AtHoc duty values' }
+        ],
+        routes: boboRoutes({ store, intake, maxBytes: config.BOBO_UPLOAD_MAX_BYTES, maxFiles: config.BOBO_UPLOAD_MAX_FILES, processOnUpload: config.BOBO_PROCESS_ON_UPLOAD })
+      }
+    }
+  }
+}
+
+export const boboIntegration = createBoboIntegration()

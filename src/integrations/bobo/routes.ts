@@ -1,0 +1,193 @@
+import multipart from '@fastify/multipart'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import Type from 'typebox'
+import { triggerJob } from '../../jobs/http.js'
+import { httpError } from '../../lib/http-errors.js'
+import { ErrorResponse, IdempotencyHeaders, JobAccepted } from '../../schemas/common.js'
+import type { IntakeService } from './intake.js'
+import type { BoboFileRecord, BoboStore } from './store.js'
+
+const RejectedRow = Type.Object({ line: Type.Integer(), reason: Type.String() })
+const UploadedFile = Type.Object({
+  file: Type.String({ description: 'Name the gateway stored the file under in BOBO_INCOMING_DIR.' }),
+  originalName: Type.Union([Type.String(), Type.Null()]),
+  format: Type.String(),
+  rows: Type.Integer(),
+  accepted: Type.Integer(),
+  rejectedCount: Type.Integer(),
+  rejected: Type.Array(RejectedRow)
+})
+const UploadAccepted = Type.Object({
+  files: Type.Array(UploadedFile),
+  jobId: Type.Optional(Type.String()),
+  status: Type.Optional(Type.String()),
+  statusUrl: Type.Optional(Type.String())
+})
+const FileView = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  originalName: Type.Union([Type.String(), Type.Null()]),
+  source: Type.String(),
+  status: Type.String(),
+  size: Type.Integer(),
+  receivedAt: Type.String(),
+  retryCount: Type.Integer(),
+  lastRetry: Type.Union([Type.String(), Type.Null()]),
+  lastOutcome: Type.Union([Type.String(), Type.Null()]),
+  lastError: Type.Union([Type.String(), Type.Null()]),
+  rows: Type.Union([Type.Integer(), Type.Null()]),
+  accepted: Type.Union([Type.Integer(), Type.Null()]),
+  rejected: Type.Union([Type.Integer(), Type.Null()]),
+  updatedAt: Type.String()
+})
+
+const LogView = Type.Object({
+  batchId: Type.String(),
+  at: Type.String(),
+  attempt: Type.Integer(),
+  rows: Type.Integer(),
+  accepted: Type.Integer(),
+  rejected: Type.Integer(),
+  rejectedRows: Type.Array(RejectedRow),
+  users: Type.Integer(),
+  usersUpdated: Type.Integer(),
+  unknownEmployees: Type.Integer(),
+  skippedOlder: Type.Integer(),
+  failures: Type.Array(Type.Object({ login: Type.String(), reason: Type.String() })),
+  failureCount: Type.Integer(),
+  outcome: Type.String(),
+  error: Type.Union([Type.String(), Type.Null()])
+})
+
+const MAX_REJECTED_SHOWN = 1000
+
+export function boboRoutes (deps: { store: BoboStore, intake: IntakeService, maxBytes: number, maxFiles: number, processOnUpload: boolean }) {
+  return async function routes (app: FastifyInstance): Promise<void> {
+    await app.register(multipart, {
+      limits: { fileSize: deps.maxBytes, files: deps.maxFiles, parts: deps.maxFiles + 20, fields: 20, fieldSize: 1024 },
+      throwFileSizeLimit: true
+    })
+    // A raw CSV body: kept as bytes, so the parser sees the BOM and line endings as sent.
+    app.addContentTypeParser(['text/csv', 'application/csv', 'text/plain'], { parseAs: 'buffer' }, (_request, body, done) => { done(null, body) })
+
+    app.post('/bobo/upload', {
+      bodyLimit: deps.maxBytes,
+      schema: { tags: ['bobo'], headers: IdempotencyHeaders, response: { 202: UploadAccepted, 400: ErrorResponse, 413: ErrorResponse } }
+    }, async (request, reply) => {
+      const files = await readUpload(request, deps.maxBytes)
+      const stored = await deps.intake.accept(files)
+      const job = deps.processOnUpload ? (await triggerJob(request, reply, 'bobo.process', {}, { dedupeKey: 'bobo.process' })).body : {}
+      reply.code(202)
+      return {
+        files: stored.map((f) => ({ file: f.file, originalName: f.originalName, format: f.parsed.format, rows: f.parsed.rows, accepted: f.parsed.events.length, rejectedCount: f.parsed.rejected.length, rejected: f.parsed.rejected.slice(0, MAX_REJECTED_SHOWN) })),
+        ...job
+      }
+    })
+
+    app.get('/bobo/files', {
+      schema: {
+        tags: ['bobo'],
+        querystring: Type.Object({
+          status: Type.Optional(Type.Enum(['incoming', 'processed', 'failed', 'missing'])),
+          limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 })
+        }),
+        response: { 200: Type.Object({ files: Type.Array(FileView), counts: Type.Record(Type.String(), Type.Integer()) }), 400: ErrorResponse }
+      }
+    }, async (request) => {
+      const { status, limit } = request.query as { status?: string, limit: number }
+      const records = await deps.store.files.find(status === undefined ? {} : { status: status as 'incoming' }).sort({ updatedAt: -1, _id: 1 }).limit(limit).toArray()
+      const counts: Record<string, number> = {}
+      for (const s of ['incoming', 'processed', 'failed', 'missing'] as const) counts[s] = await deps.store.files.countDocuments({ status: s })
+      return {
+        counts,
+        files: records.map(fileView)
+      }
+    })
+
+    app.get('/bobo/files/:id', {
+      schema: {
+        tags: ['bobo'],
+        params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) }),
+        response: { 200: Type.Object({ file: FileView, attempts: Type.Array(LogView) }), 404: ErrorResponse }
+      }
+    }, async (request) => {
+      const { id } = request.params as { id: string }
+      const record = await deps.store.files.findOne({ _id: id })
+      if (record === null) throw httpError(404, `no BOBO file ${id}`)
+      const attempts = await deps.store.log.find({ fileId: id }).sort({ at: -1, attempt: -1 }).limit(50).toArray()
+      return {
+        file: fileView(record),
+        attempts: attempts.map((a) => ({
+          batchId: a.batchId,
+          at: a.at.toISOString(),
+          attempt: a.attempt,
+          rows: a.rows,
+          accepted: a.accepted,
+          rejected: a.rejected,
+          rejectedRows: a.rejectedRows,
+          users: a.users,
+          usersUpdated: a.usersUpdated,
+          unknownEmployees: a.unknownEmployees,
+          skippedOlder: a.skippedOlder,
+          failures: a.failures,
+          failureCount: a.failureCount,
+          outcome: a.outcome,
+          error: a.error
+        }))
+      }
+    })
+
+    const trigger = (path: string, kind: string, params: Record<string, unknown>) => {
+      app.post(path, {
+        schema: { tags: ['bobo'], headers: IdempotencyHeaders, response: { 200: JobAccepted, 202: JobAccepted, 400: ErrorResponse } }
+      }, async (request, reply) => {
+        const { body } = await triggerJob(request, reply, kind, params, { dedupeKey: kind })
+        return body
+      })
+    }
+    trigger('/bobo/process', 'bobo.process', {})
+    trigger('/bobo/mapping-sync', 'bobo.mapping-sync', { force: true })
+    trigger('/bobo/cleanup', 'bobo.cleanup', {})
+  }
+}
+
+function fileView (r: BoboFileRecord) {
+  return {
+    id: r._id,
+    name: r.name,
+    originalName: r.originalName,
+    source: r.source,
+    status: r.status,
+    size: r.size,
+    receivedAt: r.receivedAt.toISOString(),
+    retryCount: r.retryCount,
+    lastRetry: r.lastRetry?.toISOString() ?? null,
+    lastOutcome: r.lastOutcome,
+    lastError: r.lastError,
+    rows: r.rows,
+    accepted: r.accepted,
+    rejected: r.rejected,
+    updatedAt: r.updatedAt.toISOString()
+  }
+}
+
+/** The uploaded CSV files: one raw body, or every file part of a multipart form. */
+async function readUpload (request: FastifyRequest, maxBytes: number): Promise<Array<{ originalName: string | null, content: Buffer }>> {
+  if (request.isMultipart()) {
+    const files: Array<{ originalName: string | null, content: Buffer }> = []
+    for await (const part of request.files()) {
+      const content = await part.toBuffer()
+      if (part.file.truncated || content.length > maxBytes) throw httpError(413, `file ${part.filename} is larger than BOBO_UPLOAD_MAX_BYTES (${maxBytes} bytes)`)
+      files.push({ originalName: part.filename || null, content })
+    }
+    if (files.length === 0) throw httpError(400, 'the multipart form holds no file', [{ field: 'body', message: 'must contain at least one file part' }])
+    return files
+  }
+  const body = request.body
+  if (!Buffer.isBuffer(body)) {
+    throw httpError(400, 'send the CSV as a text/csv body or as multipart/form-data file parts', [{ field: 'body', message: 'must be CSV (text/csv) or multipart/form-data' }])
+  }
+  if (body.length === 0) throw httpError(400, 'the CSV body is empty', [{ field: 'body', message: 'is empty' }])
+  return [{ originalName: null, content: body }]
+}
+
