@@ -1,0 +1,181 @@
+import http from 'node:http'
+import https from 'node:https'
+import xmlrpc from 'xmlrpc'
+import type { UpstreamMetrics } from '../../integration.js'
+import { JobError } from '../../jobs/errors.js'
+
+/** What kind of failure an Odoo call ended with; decides whether a retry can help. */
+export type OdooErrorKind = 'auth' | 'access' | 'user' | 'server' | 'http' | 'network' | 'timeout' | 'config'
+
+const RETRYABLE_KINDS: ReadonlySet<OdooErrorKind> = new Set(['network', 'timeout', 'http'])
+
+/**
+ * A failed Odoo call. It is a JobError so a job handler can let it through: network errors, timeouts and
+ * 5xx answers are retried, rejected credentials, missing rights and bad requests are not.
+ */
+export class OdooError extends JobError {
+  readonly kind: OdooErrorKind
+  readonly faultCode: number | string | undefined
+  readonly httpStatus: number | undefined
+  constructor (kind: OdooErrorKind, message: string, options: { faultCode?: number | string, httpStatus?: number, retryable?: boolean, cause?: unknown } = {}) {
+    super(message, { code: `ODOO_${kind.toUpperCase()}`, retryable: options.retryable ?? RETRYABLE_KINDS.has(kind), cause: options.cause })
+    this.name = 'OdooError'
+    this.kind = kind
+    this.faultCode = options.faultCode
+    this.httpStatus = options.httpStatus
+  }
+}
+
+export interface OdooClientOptions {
+  url: string
+  db: string
+  username: string
+  password: string
+  timeoutMs: number
+  upstream?: UpstreamMetrics
+}
+
+export interface CallOptions {
+  signal?: AbortSignal
+}
+
+export type OdooDomain = unknown[]
+
+/** The subset of Odoo's external API the gateway uses; kept small so another transport (JSON-2) can replace it. */
+export interface OdooClient {
+  version: (options?: CallOptions) => Promise<{ server_version?: string } & Record<string, unknown>>
+  /** The uid; throws a non-retryable `auth` error when Odoo answers `false`. */
+  authenticate: (options?: CallOptions) => Promise<number>
+  executeKw: <T = unknown>(model: string, method: string, args: unknown[], kwargs?: Record<string, unknown>, options?: CallOptions) => Promise<T>
+  close: () => void
+}
+
+/** Keeps the first useful line of a fault string: Odoo puts a whole Python traceback in code-1 faults. */
+export function faultSummary (faultString: string): string {
+  const lines = faultString.split('\n').map((line) => line.trim()).filter((line) => line !== '')
+  if (lines.length === 0) return 'no message'
+  if (lines[0]?.startsWith('Traceback')) {
+    // The last line of a traceback names the exception ("ValueError: Invalid field 'x' on model 'y'").
+    return lines[lines.length - 1] as string
+  }
+  return lines[0] as string
+}
+
+function faultError (err: { faultCode?: unknown, faultString?: unknown }, operation: string): OdooError {
+  const code = typeof err.faultCode === 'string' && /^\d+$/.test(err.faultCode) ? Number(err.faultCode) : err.faultCode
+  const text = faultSummary(String(err.faultString ?? ''))
+  // Legacy /xmlrpc/ endpoints send string codes; map them the same way.
+  if (code === 3 || code === 'AccessDenied') return new OdooError('auth', `Odoo rejected the credentials (${operation}: ${text})`, { faultCode: 3 })
+  if (code === 4 || (typeof code === 'string' && code.includes('AccessError'))) return new OdooError('access', `Odoo denied access (${operation}): ${text}`, { faultCode: 4 })
+  if (code === 2 || (typeof code === 'string' && code.startsWith('warning'))) return new OdooError('user', `Odoo refused the request (${operation}): ${text}`, { faultCode: 2 })
+  return new OdooError('server', `Odoo server error (${operation}): ${text}`, { faultCode: typeof code === 'number' || typeof code === 'string' ? code : 1 })
+}
+
+interface XmlRpcFailure extends Error {
+  code?: string
+  faultCode?: unknown
+  faultString?: unknown
+  res?: http.IncomingMessage
+  body?: string
+}
+
+function snippet (body: string | undefined): string {
+  if (body === undefined || body === '') return ''
+  const text = body.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim()
+  return text === '' ? '' : `: ${text.length > 120 ? `${text.slice(0, 117)}...` : text}`
+}
+
+/** Turns whatever the xmlrpc package reported into one OdooError. */
+function toOdooError (err: XmlRpcFailure, operation: string, timedOut: boolean, timeoutMs: number): OdooError {
+  if (timedOut) return new OdooError('timeout', `Odoo did not answer ${operation} within ${timeoutMs} ms`, { cause: err })
+  if (err.faultCode !== undefined) return faultError(err, operation)
+  const status = err.res?.statusCode
+  if (status !== undefined) {
+    // A proxy error page or an HTML/non-XML body: the parser fails, but the HTTP status says what happened.
+    const retryable = status >= 500 || status === 429 || status === 408
+    const what = status >= 200 && status < 300 ? 'a body that is not XML-RPC' : 'a non-XML-RPC body'
+    return new OdooError('http', `Odoo answered HTTP ${status} with ${what} (${operation})${snippet(err.body)}`, { httpStatus: status, retryable, cause: err })
+  }
+  return new OdooError('network', `cannot reach Odoo (${operation}): ${err.code ?? err.message}`, { cause: err })
+}
+
+/**
+ * A thin XML-RPC client for Odoo's `common` and `object` services on top of the `xmlrpc` package. The package
+ * has no timeout, so every call gets an AbortSignal that fires after `timeoutMs` and destroys the socket.
+ */
+export function createOdooClient (options: OdooClientOptions): OdooClient {
+  if (!/^https?:\/\//.test(options.url)) throw new OdooError('config', 'ODOO_URL must start with http:// or https://')
+  const base = new URL(options.url)
+  const secure = base.protocol === 'https:'
+  const agent = secure ? new https.Agent({ keepAlive: true, maxSockets: 16 }) : new http.Agent({ keepAlive: true, maxSockets: 16 })
+  const prefix = base.pathname.replace(/\/+$/, '')
+  let uid: number | null = null
+
+  function call<T> (service: 'common' | 'object', method: string, params: unknown[], operation: string, callOptions: CallOptions = {}): Promise<T> {
+    const controller = new AbortController()
+    let timedOut = false
+    const started = performance.now()
+    const timer = setTimeout(() => { timedOut = true; controller.abort() }, options.timeoutMs)
+    const onOuterAbort = (): void => { controller.abort() }
+    callOptions.signal?.addEventListener('abort', onOuterAbort, { once: true })
+    const clientOptions = {
+      host: base.hostname,
+      port: base.port === '' ? (secure ? 443 : 80) : Number(base.port),
+      path: `${prefix}/xmlrpc/2/${service}`,
+      agent,
+      signal: controller.signal
+    }
+    const client = secure ? xmlrpc.createSecureClient(clientOptions) : xmlrpc.createClient(clientOptions)
+    return new Promise<T>((resolve, reject) => {
+      let settled = false
+      const done = (err: unknown, value?: unknown): void => {
+        if (settled) return
+        settled = true
+        clearTimeout(timer)
+        callOptions.signal?.removeEventListener('abort', onOuterAbort)
+        const seconds = (performance.now() - started) / 1000
+        options.upstream?.record({ target: 'odoo', operation, outcome: err === null ? 'ok' : 'error', seconds })
+        if (err === null) {
+          resolve(value as T)
+          return
+        }
+        const failure = err as XmlRpcFailure
+        // A parse error leaves the response streaming: drop the connection instead of reading the rest.
+        failure.res?.destroy()
+        if (callOptions.signal?.aborted === true && !timedOut) {
+          reject(callOptions.signal.reason ?? failure)
+          return
+        }
+        reject(toOdooError(failure, operation, timedOut, options.timeoutMs))
+      }
+      try {
+        client.methodCall(method, params, (err, value) => { done(err ?? null, value) })
+      } catch (err) {
+        done(err)
+      }
+    })
+  }
+
+  async function authenticate (callOptions?: CallOptions): Promise<number> {
+    const result = await call<unknown>('common', 'authenticate', [options.db, options.username, options.password, {}], 'authenticate', callOptions)
+    const value = typeof result === 'string' && /^\d+$/.test(result) ? Number(result) : result
+    if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
+      uid = null
+      throw new OdooError('auth', `Odoo rejected the credentials of ${JSON.stringify(options.username)} on database ${JSON.stringify(options.db)}`)
+    }
+    uid = value
+    return value
+  }
+
+  async function executeKw<T> (model: string, method: string, args: unknown[], kwargs: Record<string, unknown> = {}, callOptions?: CallOptions): Promise<T> {
+    const currentUid = uid ?? await authenticate(callOptions)
+    return call<T>('object', 'execute_kw', [options.db, currentUid, options.password, model, method, args, kwargs], method, callOptions)
+  }
+
+  return {
+    version: (callOptions) => call('common', 'version', [], 'version', callOptions),
+    authenticate,
+    executeKw,
+    close: () => { agent.destroy() }
+  }
+}
