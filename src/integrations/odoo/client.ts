@@ -68,7 +68,10 @@ function faultError (err: { faultCode?: unknown, faultString?: unknown }, operat
   if (code === 3 || code === 'AccessDenied') return new OdooError('auth', `Odoo rejected the credentials (${operation}: ${text})`, { faultCode: 3 })
   if (code === 4 || (typeof code === 'string' && code.includes('AccessError'))) return new OdooError('access', `Odoo denied access (${operation}): ${text}`, { faultCode: 4 })
   if (code === 2 || (typeof code === 'string' && code.startsWith('warning'))) return new OdooError('user', `Odoo refused the request (${operation}): ${text}`, { faultCode: 2 })
-  return new OdooError('server', `Odoo server error (${operation}): ${text}`, { faultCode: typeof code === 'number' || typeof code === 'string' ? code : 1 })
+  return new OdooError('server', `Odoo server error (${operation}): ${text}`, {
+    faultCode: typeof code === 'number' || typeof code === 'string' ? code : 1,
+    retryable: TRANSIENT_SERVER_FAULT.test(String(err.faultString ?? ''))
+  })
 }
 
 interface XmlRpcFailure extends Error {
@@ -79,11 +82,18 @@ interface XmlRpcFailure extends Error {
   body?: string
 }
 
-function snippet (body: string | undefined): string {
-  if (body === undefined || body === '') return ''
-  const text = body.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim()
-  return text === '' ? '' : `: ${text.length > 120 ? `${text.slice(0, 117)}...` : text}`
+/** A short description of a non-XML-RPC body: an HTML page's title, or the start of the text. */
+function describeBody (body: string | undefined): string {
+  if (body === undefined || body.trim() === '') return 'an empty body'
+  const title = /<title[^>]*>([^<]*)<\/title>/i.exec(body)?.[1]?.trim()
+  const isHtml = /<(!doctype html|html|title|body)\b/i.test(body)
+  const text = (title !== undefined && title !== '' ? title : body.replace(/<[^>]*>/g, ' ')).replace(/\s+/g, ' ').trim()
+  const short = text.length > 120 ? `${text.slice(0, 117)}...` : text
+  return `${isHtml ? 'an HTML page' : 'a body that is not XML-RPC'}${short === '' ? '' : ` ("${short}")`}`
 }
+
+/** Odoo's code-1 faults that are transient (a concurrent update, a lock): another attempt can succeed. */
+const TRANSIENT_SERVER_FAULT = /SerializationFailure|could not serialize|TransactionRollbackError|LockNotAvailable|deadlock/i
 
 /** Turns whatever the xmlrpc package reported into one OdooError. */
 function toOdooError (err: XmlRpcFailure, operation: string, timedOut: boolean, timeoutMs: number): OdooError {
@@ -93,8 +103,8 @@ function toOdooError (err: XmlRpcFailure, operation: string, timedOut: boolean, 
   if (status !== undefined) {
     // A proxy error page or an HTML/non-XML body: the parser fails, but the HTTP status says what happened.
     const retryable = status >= 500 || status === 429 || status === 408
-    const what = status >= 200 && status < 300 ? 'a body that is not XML-RPC' : 'a non-XML-RPC body'
-    return new OdooError('http', `Odoo answered HTTP ${status} with ${what} (${operation})${snippet(err.body)}`, { httpStatus: status, retryable, cause: err })
+    const body = err.body === undefined || err.body === '' ? (status === 200 ? ' with an empty body' : '') : ` with ${describeBody(err.body)}`
+    return new OdooError('http', `Odoo answered HTTP ${status}${body} instead of XML-RPC (${operation})`, { httpStatus: status, retryable, cause: err })
   }
   return new OdooError('network', `cannot reach Odoo (${operation}): ${err.code ?? err.message}`, { cause: err })
 }
@@ -169,7 +179,12 @@ export function createOdooClient (options: OdooClientOptions): OdooClient {
 
   async function executeKw<T> (model: string, method: string, args: unknown[], kwargs: Record<string, unknown> = {}, callOptions?: CallOptions): Promise<T> {
     const currentUid = uid ?? await authenticate(callOptions)
-    return call<T>('object', 'execute_kw', [options.db, currentUid, options.password, model, method, args, kwargs], method, callOptions)
+    try {
+      return await call<T>('object', 'execute_kw', [options.db, currentUid, options.password, model, method, args, kwargs], method, callOptions)
+    } catch (err) {
+      if (err instanceof OdooError && err.kind === 'auth') uid = null
+      throw err
+    }
   }
 
   return {
