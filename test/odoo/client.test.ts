@@ -1,10 +1,10 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { createOdooClient, faultSummary, OdooError } from '../../src/integrations/odoo/client.js'
 import { trickyEmployees } from '../../src/integrations/odoo/sandbox/employees.js'
 import { waitFor } from '../helpers/app.js'
 import { startSimulator } from '../helpers/odoo-sandbox.js'
 
-async function setup (t: Parameters<Parameters<typeof t.test>[1]>[0], timeoutMs = 5000) {
+async function setup (t: Test, timeoutMs = 5000) {
   const sim = await startSimulator(t, { employees: trickyEmployees() })
   const client = createOdooClient({ url: sim.url, db: sim.db, username: sim.login, password: sim.password, timeoutMs })
   t.teardown(() => { client.close() })

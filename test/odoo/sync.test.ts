@@ -5,6 +5,7 @@ import { parse } from 'csv-parse/sync'
 import type { FastifyInstance } from 'fastify'
 import t from 'tap'
 import { trickyEmployees, generateEmployees } from '../../src/integrations/odoo/sandbox/employees.js'
+import type { SimEmployee } from '../../src/integrations/odoo/sandbox/employees.js'
 import { authHeaders, waitFor, waitForStatus } from '../helpers/app.js'
 import { specProblems } from '../helpers/openapi.js'
 import { buildOdooApp, odooEnv, startSimulator, tempDir } from '../helpers/odoo-sandbox.js'
@@ -72,7 +73,7 @@ t.test('archived → Inactive; unchanged data → file not rewritten; deleted em
   t.match(second.result, { written: false }, 'unchanged data is not written')
   t.equal(statSync(csvPath).mtimeMs, mtime, 'mtime is stable')
 
-  sim.upsert({ ...(sim.employees.get(10) as never), active: false })
+  sim.upsert({ ...(sim.employees.get(10) as SimEmployee), active: false })
   sim.remove(11)
   const third = await sync(app)
   t.match(third.result, { written: true, employees: 1199, rows: 1200, keptInactive: 1 })

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import Type from 'typebox'
 import type { Integration } from '../../integration.js'
 import { PermanentError } from '../../jobs/errors.js'
@@ -82,6 +82,20 @@ export const odooIntegration: Integration = {
             runAfter: new Date(Date.now() + settings.debounceMs)
           })
 
+        /**
+         * The hot path of a burst: when an events job is still queued, the stored event is sure to be read by it
+         * (the job reads pending events only after it has been claimed, i.e. after this check), so one read
+         * replaces the dedupe-key round trips. A repeated delivery key still goes through triggerJob.
+         */
+        async function joinQueuedJob (request: FastifyRequest, reply: FastifyReply): Promise<{ jobId: string, status: string, statusUrl: string } | null> {
+          if (request.headers['idempotency-key'] !== undefined || request.webhookId !== null) return null
+          const queued = await app.jobs.store.collection.findOne({ kind: 'odoo.employee-events', status: 'queued', dedupeKey: 'pending' }, { projection: { _id: 1 } })
+          if (queued === null) return null
+          const statusUrl = `/jobs/${queued._id}`
+          reply.code(202).header('location', statusUrl)
+          return { jobId: queued._id, status: 'queued', statusUrl }
+        }
+
         // Events stored by a gateway that died before enqueueing their job are picked up at start.
         app.addHook('onReady', async () => {
           if (await store.countPending() > 0) {
@@ -121,7 +135,7 @@ export const odooIntegration: Integration = {
             appliedAt: null,
             appliedBy: null
           })
-          const { body } = await enqueueEvents(request, reply)
+          const body = await joinQueuedJob(request, reply) ?? (await enqueueEvents(request, reply)).body
           return {
             success: true,
             message: `Employee ${parsed.employeeId}: ${parsed.event} accepted; hr_clean.csv is updated by job ${body.jobId}`,
