@@ -1,8 +1,31 @@
 import http from 'node:http'
 import https from 'node:https'
-import xmlrpc from 'xmlrpc'
+import { createRequire } from 'node:module'
+import { PassThrough } from 'node:stream'
 import type { UpstreamMetrics } from '../../integration.js'
 import { JobError } from '../../jobs/errors.js'
+import { parseMethodResponse, type ParsedResponse } from './xml-response.js'
+
+const require = createRequire(import.meta.url)
+// The package's encoder and reference decoder (its public API only exposes the callback-style Client/Server).
+const Serializer = require('xmlrpc/lib/serializer.js') as { serializeMethodCall: (method: string, params: unknown[]) => string }
+const Deserializer = require('xmlrpc/lib/deserializer.js') as new () => { deserializeMethodResponse: (stream: NodeJS.ReadableStream, cb: (err: (Error & { faultCode?: unknown, faultString?: unknown }) | null | undefined, value?: unknown) => void) => void }
+
+/** The `xmlrpc` package's own Deserializer, for answers the fast reader does not handle. */
+function parseWithPackage (text: string): Promise<ParsedResponse> {
+  return new Promise((resolve) => {
+    const stream = new PassThrough()
+    let done = false
+    new Deserializer().deserializeMethodResponse(stream, (err, value) => {
+      if (done) return
+      done = true
+      if (err === null || err === undefined) resolve({ ok: true, value })
+      else if (err.faultCode !== undefined) resolve({ ok: false, fault: err })
+      else resolve({ ok: false, fault: { faultCode: 'PARSE', faultString: `invalid XML-RPC answer: ${err.message}` } })
+    })
+    stream.end(text)
+  })
+}
 
 /** What kind of failure an Odoo call ended with; decides whether a retry can help. */
 export type OdooErrorKind = 'auth' | 'access' | 'user' | 'server' | 'http' | 'network' | 'timeout' | 'config'
@@ -61,7 +84,7 @@ export function faultSummary (faultString: string): string {
   return lines[0] as string
 }
 
-function faultError (err: { faultCode?: unknown, faultString?: unknown }, operation: string): OdooError {
+function faultError (err: XmlRpcFault, operation: string): OdooError {
   const code = typeof err.faultCode === 'string' && /^\d+$/.test(err.faultCode) ? Number(err.faultCode) : err.faultCode
   const text = faultSummary(String(err.faultString ?? ''))
   // Legacy /xmlrpc/ endpoints send string codes; map them the same way.
@@ -72,14 +95,6 @@ function faultError (err: { faultCode?: unknown, faultString?: unknown }, operat
     faultCode: typeof code === 'number' || typeof code === 'string' ? code : 1,
     retryable: TRANSIENT_SERVER_FAULT.test(String(err.faultString ?? ''))
   })
-}
-
-interface XmlRpcFailure extends Error {
-  code?: string
-  faultCode?: unknown
-  faultString?: unknown
-  res?: http.IncomingMessage
-  body?: string
 }
 
 /** A short description of a non-XML-RPC body: an HTML page's title, or the start of the text. */
@@ -95,23 +110,13 @@ function describeBody (body: string | undefined): string {
 /** Odoo's code-1 faults that are transient (a concurrent update, a lock): another attempt can succeed. */
 const TRANSIENT_SERVER_FAULT = /SerializationFailure|could not serialize|TransactionRollbackError|LockNotAvailable|deadlock/i
 
-/** Turns whatever the xmlrpc package reported into one OdooError. */
-function toOdooError (err: XmlRpcFailure, operation: string, timedOut: boolean, timeoutMs: number): OdooError {
-  if (timedOut) return new OdooError('timeout', `Odoo did not answer ${operation} within ${timeoutMs} ms`, { cause: err })
-  if (err.faultCode !== undefined) return faultError(err, operation)
-  const status = err.res?.statusCode
-  if (status !== undefined) {
-    // A proxy error page or an HTML/non-XML body: the parser fails, but the HTTP status says what happened.
-    const retryable = status >= 500 || status === 429 || status === 408
-    const body = err.body === undefined || err.body === '' ? (status === 200 ? ' with an empty body' : '') : ` with ${describeBody(err.body)}`
-    return new OdooError('http', `Odoo answered HTTP ${status}${body} instead of XML-RPC (${operation})`, { httpStatus: status, retryable, cause: err })
-  }
-  return new OdooError('network', `cannot reach Odoo (${operation}): ${err.code ?? err.message}`, { cause: err })
-}
+interface XmlRpcFault { faultCode?: unknown, faultString?: unknown }
 
 /**
- * A thin XML-RPC client for Odoo's `common` and `object` services on top of the `xmlrpc` package. The package
- * has no timeout, so every call gets an AbortSignal that fires after `timeoutMs` and destroys the socket.
+ * A thin XML-RPC client for Odoo's `common` and `object` services. Calls are encoded by the `xmlrpc` package's
+ * Serializer; answers are read by a fast tokenizer with the package's Deserializer as the fallback for anything
+ * unusual. The package has no timeout, so every call has an AbortSignal that fires after `timeoutMs` and
+ * destroys the socket. HTTP is handled here so a proxy's HTML error page is reported with its status.
  */
 export function createOdooClient (options: OdooClientOptions): OdooClient {
   if (!/^https?:\/\//.test(options.url)) throw new OdooError('config', 'ODOO_URL must start with http:// or https://')
@@ -121,49 +126,63 @@ export function createOdooClient (options: OdooClientOptions): OdooClient {
   const prefix = base.pathname.replace(/\/+$/, '')
   let uid: number | null = null
 
-  function call<T> (service: 'common' | 'object', method: string, params: unknown[], operation: string, callOptions: CallOptions = {}): Promise<T> {
+  /** POSTs the call; resolves with the HTTP status and the body text. */
+  function post (path: string, body: string, signal: AbortSignal): Promise<{ status: number, text: string }> {
+    return new Promise((resolve, reject) => {
+      const req = (secure ? https : http).request({
+        host: base.hostname,
+        port: base.port === '' ? (secure ? 443 : 80) : Number(base.port),
+        path,
+        method: 'POST',
+        agent,
+        signal,
+        headers: { 'content-type': 'text/xml', accept: 'text/xml', 'content-length': Buffer.byteLength(body), 'user-agent': 'integration-gateway' }
+      }, (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (chunk: Buffer) => { chunks.push(chunk) })
+        res.on('end', () => { resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }) })
+        res.on('error', reject)
+        res.on('aborted', () => { reject(Object.assign(new Error('the response was cut off'), { code: 'ECONNRESET' })) })
+      })
+      req.on('error', reject)
+      req.end(body)
+    })
+  }
+
+  async function call<T> (service: 'common' | 'object', method: string, params: unknown[], operation: string, callOptions: CallOptions = {}): Promise<T> {
     const controller = new AbortController()
     let timedOut = false
     const started = performance.now()
     const timer = setTimeout(() => { timedOut = true; controller.abort() }, options.timeoutMs)
     const onOuterAbort = (): void => { controller.abort() }
     callOptions.signal?.addEventListener('abort', onOuterAbort, { once: true })
-    const clientOptions = {
-      host: base.hostname,
-      port: base.port === '' ? (secure ? 443 : 80) : Number(base.port),
-      path: `${prefix}/xmlrpc/2/${service}`,
-      agent,
-      signal: controller.signal
-    }
-    const client = secure ? xmlrpc.createSecureClient(clientOptions) : xmlrpc.createClient(clientOptions)
-    return new Promise<T>((resolve, reject) => {
-      let settled = false
-      const done = (err: unknown, value?: unknown): void => {
-        if (settled) return
-        settled = true
-        clearTimeout(timer)
-        callOptions.signal?.removeEventListener('abort', onOuterAbort)
-        const seconds = (performance.now() - started) / 1000
-        options.upstream?.record({ target: 'odoo', operation, outcome: err === null ? 'ok' : 'error', seconds })
-        if (err === null) {
-          resolve(value as T)
-          return
-        }
-        const failure = err as XmlRpcFailure
-        // A parse error leaves the response streaming: drop the connection instead of reading the rest.
-        failure.res?.destroy()
-        if (callOptions.signal?.aborted === true && !timedOut) {
-          reject(callOptions.signal.reason ?? failure)
-          return
-        }
-        reject(toOdooError(failure, operation, timedOut, options.timeoutMs))
-      }
+    let outcome: 'ok' | 'error' = 'error'
+    try {
+      let response: { status: number, text: string }
       try {
-        client.methodCall(method, params, (err, value) => { done(err ?? null, value) })
+        response = await post(`${prefix}/xmlrpc/2/${service}`, Serializer.serializeMethodCall(method, params), controller.signal)
       } catch (err) {
-        done(err)
+        if (callOptions.signal?.aborted === true && !timedOut) throw callOptions.signal.reason ?? err
+        if (timedOut) throw new OdooError('timeout', `Odoo did not answer ${operation} within ${options.timeoutMs} ms`, { cause: err })
+        const code = (err as { code?: string }).code
+        throw new OdooError('network', `cannot reach Odoo (${operation}): ${code ?? (err as Error).message}`, { cause: err })
       }
-    })
+      const { status, text } = response
+      if (status !== 200 || !text.includes('<methodResponse')) {
+        // A proxy error page, a redirect to a login page or an empty body: name the HTTP status.
+        const retryable = status >= 500 || status === 429 || status === 408
+        const body = text.trim() === '' ? (status === 200 ? ' with an empty body' : '') : ` with ${describeBody(text)}`
+        throw new OdooError('http', `Odoo answered HTTP ${status}${body} instead of XML-RPC (${operation})`, { httpStatus: status, retryable })
+      }
+      const parsed = parseMethodResponse(text) ?? await parseWithPackage(text)
+      if (!parsed.ok) throw faultError(parsed.fault, operation)
+      outcome = 'ok'
+      return parsed.value as T
+    } finally {
+      clearTimeout(timer)
+      callOptions.signal?.removeEventListener('abort', onOuterAbort)
+      options.upstream?.record({ target: 'odoo', operation, outcome, seconds: (performance.now() - started) / 1000 })
+    }
   }
 
   async function authenticate (callOptions?: CallOptions): Promise<number> {
