@@ -85,13 +85,19 @@ async function post (url: string, body: unknown): Promise<{ status: number, json
   return { status: res.statusCode, json: await res.body.json() as Record<string, unknown> }
 }
 
-async function fullSync (dir: string): Promise<{ employees: number, seconds: number, peakRssMb: number, rows: number }> {
+async function fullSync (dir: string): Promise<Record<string, number>> {
   const { child, info } = await startSimulator(EMPLOYEES)
   const { app, base } = await gateway(info, join(dir, 'full.csv'))
   try {
     global.gc?.()
-    let peak = process.memoryUsage().rss
-    const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss) }, 20)
+    const baseline = process.memoryUsage().rss
+    let peak = baseline
+    let peakHeap = 0
+    const sampler = setInterval(() => {
+      const m = process.memoryUsage()
+      peak = Math.max(peak, m.rss)
+      peakHeap = Math.max(peakHeap, m.heapUsed + m.external)
+    }, 20)
     const started = performance.now()
     const accepted = await post(`${base}/odoo/sync-csv`, undefined)
     const jobId = String(accepted.json.jobId)
@@ -104,7 +110,7 @@ async function fullSync (dir: string): Promise<{ employees: number, seconds: num
     clearInterval(sampler)
     if (job.status !== 'succeeded') throw new Error(`full sync failed: ${JSON.stringify(job.error)}`)
     const result = job.result as { rows: number }
-    return { employees: EMPLOYEES, seconds: Number(seconds.toFixed(2)), peakRssMb: Math.round(peak / 1048576), rows: result.rows }
+    return { employees: EMPLOYEES, seconds: Number(seconds.toFixed(2)), peakRssMb: Math.round(peak / 1048576), rows: result.rows, baselineRssMb: Math.round(baseline / 1048576), peakHeapMb: Math.round(peakHeap / 1048576) }
   } finally {
     await app.mongo.db.dropDatabase()
     await app.close()

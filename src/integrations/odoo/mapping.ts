@@ -21,9 +21,17 @@ export interface OdooEmployee {
 export const STATUS_ACTIVE = 'Active'
 export const STATUS_INACTIVE = 'Inactive'
 
+/**
+ * A copy of `s` that does not point into the string it was cut from. Values parsed from an XML page are
+ * slices of the page: keeping one would keep the whole page (≈0.5 MB) alive for as long as the row lives.
+ */
+function detached (s: string): string {
+  return s.length < 13 ? s : (' ' + s).slice(1)
+}
+
 /** Odoo's `false` (and anything that is not text) becomes an empty string; text is trimmed. */
 function text (value: unknown): string {
-  return typeof value === 'string' ? value.trim() : ''
+  return typeof value === 'string' ? detached(value.trim()) : ''
 }
 
 /** Trimmed name split at the first run of whitespace; a one-word name has an empty family name. */
@@ -31,7 +39,7 @@ export function splitName (name: unknown): { givenName: string, familyName: stri
   const trimmed = text(name)
   const match = /^(\S+)\s+([\s\S]+)$/.exec(trimmed)
   if (match === null) return { givenName: trimmed, familyName: '' }
-  return { givenName: match[1] as string, familyName: (match[2] as string).trim() }
+  return { givenName: detached(match[1] as string), familyName: detached((match[2] as string).trim()) }
 }
 
 /** Odoo ids come as `<int>` but may come as numeric strings (`<i8>`, future big ids). */
@@ -56,8 +64,12 @@ export function toCsvRow (employee: OdooEmployee, offset: number): CsvRow {
   ]
 }
 
-/** Rows sorted by personalNumber (numerically), serialised with RFC 4180 quoting, header first, LF line ends. */
-export function renderCsv (rows: CsvRow[]): string {
+/**
+ * Rows sorted by personalNumber (numerically), serialised by csv-stringify with RFC 4180 quoting (fields with
+ * a comma, quote, CR or LF are quoted, quotes doubled), LF line ends; the header first unless told otherwise.
+ */
+export function renderCsv (rows: CsvRow[], header = true): string {
   rows.sort((a, b) => Number(a[0]) - Number(b[0]))
-  return stringify(rows, { header: true, columns: [...CSV_COLUMNS], record_delimiter: '\n' })
+  if (rows.length === 0) return header ? `${CSV_COLUMNS.join(',')}\n` : ''
+  return stringify(rows, { header, columns: [...CSV_COLUMNS], record_delimiter: '\n' })
 }

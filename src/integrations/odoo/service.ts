@@ -1,9 +1,9 @@
 import pLimit from 'p-limit'
-import { PermanentError, errorMessage, isRetryable } from '../../jobs/errors.js'
+import { PermanentError, RetryableError, errorMessage, isRetryable } from '../../jobs/errors.js'
 import type { JobContext } from '../../jobs/types.js'
 import type { OdooSettings } from './config.js'
 import type { OdooClient } from './client.js'
-import { parseCsvRows, readIfExists, writeCsvIfChanged } from './csv-file.js'
+import { parseCsvRows, readCsvFileRows, readIfExists, writeCsvIfChanged, writeStreamIfChanged } from './csv-file.js'
 import { EMPLOYEE_FIELDS, STATUS_ACTIVE, STATUS_INACTIVE, odooId, renderCsv, splitName, toCsvRow, type CsvRow, type OdooEmployee } from './mapping.js'
 import type { EmployeeEventDocument, OdooStore } from './store.js'
 
@@ -52,47 +52,87 @@ export function createOdooService ({ settings, store, client }: OdooServiceDeps)
     return rows
   }
 
+  /**
+   * Full sync, streamed: the ids come first (one `search`), then pages of records are read concurrently and
+   * written in id order to a temp file as they arrive, so memory stays flat at 100k+ employees. Rows of
+   * employees Odoo no longer returns are merged in from the current file as Inactive.
+   */
   async function fullSync (ctx: JobContext): Promise<Record<string, unknown>> {
     const started = performance.now()
     const fetchStartedAt = new Date()
     const odoo = client()
     const version = await odoo.version({ signal: ctx.signal })
     await odoo.authenticate({ signal: ctx.signal })
-    // Ids first (one cheap call), then the records by id pages fetched concurrently: the XML parse is the cost.
     const rawIds = await odoo.executeKw<unknown[]>('hr.employee', 'search', [[]], { order: 'id asc', context }, { signal: ctx.signal })
     if (!Array.isArray(rawIds)) throw new PermanentError('Odoo search did not return a list of ids')
-    const ids = rawIds.map(odooId).filter((id): id is number => id !== null)
-    ctx.progress(0, ids.length, 'reading employees')
-    const existing = await readIfExists(settings.csvPath)
+    const ids = [...new Set(rawIds.map(odooId).filter((id): id is number => id !== null))].sort((a, b) => a - b)
     if (ids.length === 0) {
-      const kept = existing === null ? 'no CSV existed' : `the existing CSV (${Math.max(0, parseCsvRows(existing).length)} rows) was kept`
+      const existing = await readCsvFileRows(settings.csvPath, () => true)
+      const kept = existing === null ? 'no CSV existed' : `the existing CSV (${existing.length} rows) was kept`
       throw new PermanentError(`Odoo returned no employees; refusing to write an empty HR CSV (${kept})`, { code: 'ODOO_EMPTY' })
     }
-    const fetched = await readByIds(ids, ctx, settings.includeArchived, (done) => { ctx.progress(done, ids.length, 'reading employees') })
-    if (fetched.size === 0) throw new PermanentError('Odoo returned no employee records; the existing CSV was kept', { code: 'ODOO_EMPTY' })
-    const rows: CsvRow[] = [...fetched.values()]
-    fetched.clear()
-    let keptInactive = 0
-    if (existing !== null && settings.deleteMode === 'inactive') {
-      // Employees Odoo no longer returns stay in the file as Inactive: midPoint disables them instead of losing them.
-      const present = new Set(rows.map((row) => row[0]))
-      for (const row of parseCsvRows(existing, (r) => !present.has(r[0]))) {
-        row[6] = STATUS_INACTIVE
-        rows.push(row)
-        keptInactive++
+    const present = new Set(ids)
+    const kept = settings.deleteMode === 'inactive'
+      ? (await readCsvFileRows(settings.csvPath, (row) => !present.has(Number(row[0]) - settings.offset))) ?? []
+      : []
+    for (const row of kept) row[6] = STATUS_INACTIVE
+    kept.sort((a, b) => Number(a[0]) - Number(b[0]))
+    let keptIndex = 0
+
+    const pages = chunk(ids, settings.pageSize)
+    const limit = pLimit(settings.concurrency)
+    let fetched = 0
+    let vanished = 0
+    const outcome = await writeStreamIfChanged(settings.csvPath, async (write) => {
+      await write(renderCsv([]))
+      const ready = new Map<number, CsvRow[]>()
+      let nextPage = 0
+      /** Writes every page that is next in order, merging kept rows into their sorted place. */
+      const drain = async (): Promise<void> => {
+        for (let rows = ready.get(nextPage); rows !== undefined; rows = ready.get(nextPage)) {
+          ready.delete(nextPage)
+          const lastKey = (pages[nextPage]?.at(-1) ?? 0) + settings.offset
+          while (keptIndex < kept.length && Number((kept[keptIndex] as CsvRow)[0]) < lastKey) rows.push(kept[keptIndex++] as CsvRow)
+          nextPage++
+          if (rows.length > 0) await write(renderCsv(rows, false))
+        }
       }
-    }
-    const content = renderCsv(rows)
-    const outcome = await writeCsvIfChanged(settings.csvPath, content, existing)
+      let writing = Promise.resolve()
+      await Promise.all(pages.map((page, index) => limit(async () => {
+        ctx.signal.throwIfAborted()
+        const employees = await odoo.executeKw<OdooEmployee[]>('hr.employee', 'search_read', [[['id', 'in', page]]], {
+          fields: [...EMPLOYEE_FIELDS],
+          order: 'id asc',
+          context
+        }, { signal: ctx.signal })
+        if (!Array.isArray(employees)) throw new PermanentError('Odoo search_read did not return a list')
+        const rows = employees.map((employee) => toCsvRow(employee, settings.offset))
+        fetched += rows.length
+        vanished += page.length - rows.length
+        ready.set(index, rows)
+        writing = writing.then(drain)
+        await writing
+        ctx.progress(fetched, ids.length, 'reading employees')
+      })))
+      await writing
+      if (keptIndex < kept.length) await write(renderCsv(kept.slice(keptIndex), false))
+      if (vanished > 0 && settings.deleteMode === 'inactive') {
+        // Deleted between `search` and `search_read`: their rows must be kept as Inactive, which the next
+        // attempt does (they are then absent from `search`). Nothing is written by this one.
+        throw new RetryableError(`${vanished} employees were deleted in Odoo during the sync; retrying`, { code: 'ODOO_CHANGED' })
+      }
+    })
+    if (fetched === 0) throw new PermanentError('Odoo returned no employee records; the existing CSV was kept', { code: 'ODOO_EMPTY' })
     const coveredEvents = await store.markAppliedBefore(fetchStartedAt, ctx.job._id)
     await store.purgeApplied(new Date(Date.now() - EVENT_RETENTION_MS))
     const durationMs = Math.round(performance.now() - started)
-    await store.recordSync({ kind: 'full', jobId: ctx.job._id, rows: rows.length, hash: outcome.hash, written: outcome.written, durationMs, at: new Date() })
+    const rows = fetched + kept.length
+    await store.recordSync({ kind: 'full', jobId: ctx.job._id, rows, hash: outcome.hash, written: outcome.written, durationMs, at: new Date() })
     ctx.progress(ids.length, ids.length, outcome.written ? 'CSV written' : 'CSV unchanged')
     return {
-      employees: ids.length,
-      rows: rows.length,
-      keptInactive,
+      employees: fetched,
+      rows,
+      keptInactive: kept.length,
       written: outcome.written,
       hash: outcome.hash,
       durationMs,
