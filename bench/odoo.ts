@@ -72,6 +72,8 @@ async function gateway (sim: SimInfo, csvPath: string, extra: Record<string, str
     ODOO_USERNAME: sim.login,
     ODOO_PASSWORD: sim.password,
     ODOO_CSV_PATH: csvPath,
+    ...(process.env.ODOO_SYNC_CONCURRENCY ? { ODOO_SYNC_CONCURRENCY: process.env.ODOO_SYNC_CONCURRENCY } : {}),
+    ...(process.env.ODOO_PAGE_SIZE ? { ODOO_PAGE_SIZE: process.env.ODOO_PAGE_SIZE } : {}),
     ...extra
   })
   const app = await buildApp({ config })
