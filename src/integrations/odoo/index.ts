@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import Type from 'typebox'
 import type { Integration } from '../../integration.js'
 import { PermanentError } from '../../jobs/errors.js'
@@ -8,6 +8,7 @@ import { ErrorResponse, IdempotencyHeaders } from '../../schemas/common.js'
 import { createOdooClient, type OdooClient } from './client.js'
 import { odooConfigProperties, odooSettings } from './config.js'
 import { createOdooService } from './service.js'
+import { createEventIntake } from './intake.js'
 import { createOdooStore } from './store.js'
 import { parseWebhookBody } from './webhook.js'
 
@@ -82,19 +83,13 @@ export const odooIntegration: Integration = {
             runAfter: new Date(Date.now() + settings.debounceMs)
           })
 
-        /**
-         * The hot path of a burst: when an events job is still queued, the stored event is sure to be read by it
-         * (the job reads pending events only after it has been claimed, i.e. after this check), so one read
-         * replaces the dedupe-key round trips. A repeated delivery key still goes through triggerJob.
-         */
-        async function joinQueuedJob (request: FastifyRequest, reply: FastifyReply): Promise<{ jobId: string, status: string, statusUrl: string } | null> {
-          if (request.headers['idempotency-key'] !== undefined || request.webhookId !== null) return null
+        const intake = createEventIntake(store, async () => {
+          // The check runs after the batch is stored: a job seen queued now reads these events once claimed.
           const queued = await app.jobs.store.collection.findOne({ kind: 'odoo.employee-events', status: 'queued', dedupeKey: 'pending' }, { projection: { _id: 1 } })
-          if (queued === null) return null
-          const statusUrl = `/jobs/${queued._id}`
-          reply.code(202).header('location', statusUrl)
-          return { jobId: queued._id, status: 'queued', statusUrl }
-        }
+          if (queued !== null) return queued._id
+          const { job } = await app.jobs.enqueue('odoo.employee-events', {}, { trigger: 'webhook', dedupeKey: 'pending', runAfter: new Date(Date.now() + settings.debounceMs) })
+          return job._id
+        })
 
         // Events stored by a gateway that died before enqueueing their job are picked up at start.
         app.addHook('onReady', async () => {
@@ -125,17 +120,25 @@ export const odooIntegration: Integration = {
           const parsed = parseWebhookBody(request.body)
           const header = request.headers['idempotency-key']
           const deliveryId = request.webhookId ?? (typeof header === 'string' && header !== '' ? header : null)
-          // Stored before the answer: a 202 means the event survives a crash.
-          await store.addEvent({
+          const event = {
             _id: deliveryId === null ? randomUUID() : `delivery:${deliveryId}`,
             event: parsed.event,
             employeeId: parsed.employeeId,
             data: parsed.data,
             receivedAt: new Date(),
-            appliedAt: null,
-            appliedBy: null
-          })
-          const body = await joinQueuedJob(request, reply) ?? (await enqueueEvents(request, reply)).body
+            appliedAt: null
+          }
+          // Stored before the answer: a 202 means the event survives a crash.
+          let body: { jobId: string, status: string, statusUrl: string }
+          if (deliveryId === null) {
+            const { jobId } = await intake.accept(event)
+            body = { jobId, status: 'queued', statusUrl: `/jobs/${jobId}` }
+            reply.code(202).header('location', body.statusUrl)
+          } else {
+            // A delivery id: a repeat must answer 200 with the first job, which triggerJob does.
+            await store.addEvent(event)
+            body = (await enqueueEvents(request, reply)).body
+          }
           return {
             success: true,
             message: `Employee ${parsed.employeeId}: ${parsed.event} accepted; hr_clean.csv is updated by job ${body.jobId}`,

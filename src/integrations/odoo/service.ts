@@ -9,7 +9,6 @@ import type { EmployeeEventDocument, OdooStore } from './store.js'
 
 /** Events one job applies at most; more stay pending for the next job. */
 const MAX_EVENTS_PER_JOB = 20_000
-const EVENT_RETENTION_MS = 7 * 86_400_000
 
 export interface OdooServiceDeps {
   settings: OdooSettings
@@ -123,8 +122,7 @@ export function createOdooService ({ settings, store, client }: OdooServiceDeps)
       }
     })
     if (fetched === 0) throw new PermanentError('Odoo returned no employee records; the existing CSV was kept', { code: 'ODOO_EMPTY' })
-    const coveredEvents = await store.markAppliedBefore(fetchStartedAt, ctx.job._id)
-    await store.purgeApplied(new Date(Date.now() - EVENT_RETENTION_MS))
+    const coveredEvents = await store.removeReceivedBefore(fetchStartedAt)
     const durationMs = Math.round(performance.now() - started)
     const rows = fetched + kept.length
     await store.recordSync({ kind: 'full', jobId: ctx.job._id, rows, hash: outcome.hash, written: outcome.written, durationMs, at: new Date() })
@@ -224,7 +222,7 @@ export function createOdooService ({ settings, store, client }: OdooServiceDeps)
     }
     const content = renderCsv([...rows.values()])
     const outcome = await writeCsvIfChanged(settings.csvPath, content, existing)
-    await store.markApplied(events.map((e) => e._id), ctx.job._id)
+    await store.removeApplied(events.map((e) => e._id))
     const durationMs = Math.round(performance.now() - started)
     await store.recordSync({ kind: 'events', jobId: ctx.job._id, rows: rows.size, hash: outcome.hash, written: outcome.written, durationMs, at: new Date() })
     return {
