@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
+import { odooSandbox } from '../src/integrations/odoo/sandbox/demo.js'
 import { provisionMongo } from './mongo-server.js'
 
 /** A sandbox upstream: started before the gateway; `env` points the gateway at it. */
@@ -30,6 +31,7 @@ export interface SandboxOptions {
 
 /** One line per integration: each starts its simulators and returns the variables that point at them. */
 const sandboxes: Array<(options: SandboxOptions) => Promise<Sandbox>> = [
+  odooSandbox
 ]
 
 const mongo = await provisionMongo()
