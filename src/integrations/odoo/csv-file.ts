@@ -1,99 +1,19 @@
+/** hr_clean.csv on disk: atomic, unchanged-aware streamed writes and streamed reads. */
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises'
+import { mkdir, open, readdir, rename, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { createReadStream } from 'node:fs'
 import { parse as parseStream } from 'csv-parse'
-import { parse } from 'csv-parse/sync'
 import { CSV_COLUMNS, type CsvRow } from './mapping.js'
-
-export function sha256 (content: string): string {
-  return createHash('sha256').update(content, 'utf8').digest('hex')
-}
-
-/** The file's content, or null when it does not exist. */
-export async function readIfExists (path: string): Promise<string | null> {
-  try {
-    return await readFile(path, 'utf8')
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
-    throw err
-  }
-}
 
 function tempPrefix (path: string): string {
   return `.${basename(path)}.`
-}
-
-/**
- * Writes `content` to `path` so that readers only ever see the old or the new file: a temp file in the same
- * directory (same filesystem, so rename is atomic), fsync, rename, then fsync the directory so the rename
- * itself survives a power cut. Temp files left by a crashed writer are removed first.
- */
-export async function writeFileAtomic (path: string, content: string): Promise<void> {
-  const dir = dirname(path)
-  await mkdir(dir, { recursive: true })
-  const prefix = tempPrefix(path)
-  for (const name of await readdir(dir)) {
-    if (name.startsWith(prefix) && name.endsWith('.tmp')) await rm(join(dir, name), { force: true })
-  }
-  const temp = join(dir, `${prefix}${randomBytes(6).toString('hex')}.tmp`)
-  const handle = await open(temp, 'w', 0o644)
-  try {
-    await handle.writeFile(content, 'utf8')
-    await handle.sync()
-  } finally {
-    await handle.close()
-  }
-  try {
-    await rename(temp, path)
-  } catch (err) {
-    await rm(temp, { force: true })
-    throw err
-  }
-  const dirHandle = await open(dir, 'r')
-  try {
-    await dirHandle.sync()
-  } catch {
-    // Some filesystems refuse fsync on a directory; the rename is still atomic.
-  } finally {
-    await dirHandle.close()
-  }
 }
 
 export interface WriteOutcome {
   written: boolean
   hash: string
   previousHash: string | null
-}
-
-/** Writes the CSV unless the file already holds exactly this content (compared by SHA-256). */
-export async function writeCsvIfChanged (path: string, content: string, existing?: string | null): Promise<WriteOutcome> {
-  const current = existing === undefined ? await readIfExists(path) : existing
-  const hash = sha256(content)
-  const previousHash = current === null ? null : sha256(current)
-  if (previousHash === hash) return { written: false, hash, previousHash }
-  await writeFileAtomic(path, content)
-  return { written: true, hash, previousHash }
-}
-
-/** The data rows of an existing hr_clean.csv (header checked); `keep` can drop rows while parsing. */
-export function parseCsvRows (content: string, keep?: (row: CsvRow) => boolean): CsvRow[] {
-  const rows: CsvRow[] = []
-  let header = true
-  parse(content, {
-    relax_column_count: false,
-    on_record: (record: string[]) => {
-      if (header) {
-        header = false
-        if (record.join(',') !== CSV_COLUMNS.join(',')) throw new Error(`unexpected CSV header ${JSON.stringify(record.join(','))}`)
-        return null
-      }
-      const row = record as CsvRow
-      if (keep === undefined || keep(row)) rows.push(row)
-      return null
-    }
-  })
-  return rows
 }
 
 /** SHA-256 of a file's bytes, or null when it does not exist (read as a stream: no copy of a large file). */

@@ -1,9 +1,10 @@
+import { setImmediate } from 'node:timers/promises'
 import pLimit from 'p-limit'
 import { PermanentError, RetryableError, errorMessage, isRetryable } from '../../jobs/errors.js'
 import type { JobContext } from '../../jobs/types.js'
 import type { OdooSettings } from './config.js'
 import type { OdooClient } from './client.js'
-import { parseCsvRows, readCsvFileRows, readIfExists, writeCsvIfChanged, writeStreamIfChanged } from './csv-file.js'
+import { readCsvFileRows, writeStreamIfChanged } from './csv-file.js'
 import { EMPLOYEE_FIELDS, STATUS_ACTIVE, STATUS_INACTIVE, odooId, renderCsv, splitName, toCsvRow, type CsvRow, type OdooEmployee } from './mapping.js'
 import type { EmployeeEventDocument, OdooStore } from './store.js'
 
@@ -194,9 +195,10 @@ export function createOdooService ({ settings, store, client }: OdooServiceDeps)
       fallbackReason = errorMessage(err)
       ctx.log.warn({ err }, 'Odoo unreachable on the last attempt; applying the webhook payloads')
     }
-    const existing = await readIfExists(settings.csvPath)
+    // Streamed read and chunked write below: the work yields to the event loop, so webhook answers arriving
+    // meanwhile are not held up by one long synchronous parse or render.
     const rows = new Map<string, CsvRow>()
-    if (existing !== null) for (const row of parseCsvRows(existing)) rows.set(row[0], row)
+    for (const row of (await readCsvFileRows(settings.csvPath, () => true)) ?? []) rows.set(row[0], row)
     let updated = 0
     let missing = 0
     let fallback: { applied: number, skipped: number[] } | null = null
@@ -220,8 +222,14 @@ export function createOdooService ({ settings, store, client }: OdooServiceDeps)
     } else {
       fallback = applyPayloads(rows, events)
     }
-    const content = renderCsv([...rows.values()])
-    const outcome = await writeCsvIfChanged(settings.csvPath, content, existing)
+    const sorted = [...rows.values()].sort((a, b) => Number(a[0]) - Number(b[0]))
+    const outcome = await writeStreamIfChanged(settings.csvPath, async (write) => {
+      await write(renderCsv([]))
+      for (let i = 0; i < sorted.length; i += 1000) {
+        await write(renderCsv(sorted.slice(i, i + 1000), false))
+        await setImmediate()
+      }
+    })
     await store.removeApplied(events.map((e) => e._id))
     const durationMs = Math.round(performance.now() - started)
     await store.recordSync({ kind: 'events', jobId: ctx.job._id, rows: rows.size, hash: outcome.hash, written: outcome.written, durationMs, at: new Date() })

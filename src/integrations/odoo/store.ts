@@ -95,7 +95,8 @@ export function createOdooStore (db: Db) {
    * updateMany costs milliseconds per document while a deleteMany of a thousand takes about a tenth of a second.
    */
   async function removeApplied (ids: string[]): Promise<void> {
-    for (let i = 0; i < ids.length; i += 1000) await events.deleteMany({ _id: { $in: ids.slice(i, i + 1000) } })
+    // Small batches: SQLite has one writer, and webhook inserts should not wait behind one long delete.
+    for (let i = 0; i < ids.length; i += 200) await events.deleteMany({ _id: { $in: ids.slice(i, i + 200) } })
   }
 
   /** A full sync reads Odoo's current state, which covers every event received before it started. */
