@@ -1,17 +1,19 @@
 /**
- * bench:odoo — (1) a full sync of 100,000 employees from the Odoo simulator (run in a child process, so the
- * gateway's own RSS is what peakRssMb measures); (2) a burst of 1,000 webhooks sent over real HTTP with a
+ * bench:odoo — (1) a full sync of 100,000 employees from the Odoo simulator, with the simulator and the compiled
+ * gateway each in its own process, so peakRssMb is the gateway's own high-water mark; (2) a burst of 1,000 webhooks sent over real HTTP with a
  * bounded number in flight, like n8n's HTTP node, until every event is in the CSV. Prints one JSON line.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { parse } from 'csv-parse/sync'
+import { MongoClient } from 'mongodb'
 import pLimit from 'p-limit'
 import { request } from 'undici'
 import { buildApp } from '../src/app.js'
@@ -87,36 +89,87 @@ async function post (url: string, body: unknown): Promise<{ status: number, json
   return { status: res.statusCode, json: await res.body.json() as Record<string, unknown> }
 }
 
-async function fullSync (dir: string): Promise<Record<string, number>> {
-  const { child, info } = await startSimulator(EMPLOYEES)
-  const { app, base } = await gateway(info, join(dir, 'full.csv'))
+async function freePort (): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer()
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as { port: number }).port
+      server.close(() => { resolve(port) })
+    })
+  })
+}
+
+/** Peak and current RSS of a process, from /proc (VmHWM is the kernel's high-water mark). */
+function rssOf (pid: number): { peakMb: number, nowMb: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  const kb = (field: string): number => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0)
+  return { peakMb: Math.round(kb('VmHWM') / 1024), nowMb: Math.round(kb('VmRSS') / 1024) }
+}
+
+/**
+ * The gateway as production runs it (compiled, `node dist/server.js`, see docker/Dockerfile) in its own process,
+ * so its peak RSS is the gateway's alone: not the bench's, not the simulator's, not tsx's.
+ */
+async function fullSync (dir: string): Promise<Record<string, number | string>> {
+  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' })
+  const { child: simChild, info } = await startSimulator(EMPLOYEES)
+  const port = await freePort()
+  const dbName = `bench_odoo_${randomBytes(4).toString('hex')}`
+  const gateway = spawn(process.execPath, ['dist/server.js'], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: {
+      PATH: process.env.PATH ?? '',
+      MONGODB_URI: uri,
+      MONGODB_DB: dbName,
+      LOG_LEVEL: 'warn',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      GATEWAY_API_KEYS: API_KEY,
+      SCHEDULER_ENABLED: 'false',
+      JOBS_POLL_INTERVAL_MS: '100',
+      ODOO_URL: info.url,
+      ODOO_DB: info.db,
+      ODOO_USERNAME: info.login,
+      ODOO_PASSWORD: info.password,
+      ODOO_CSV_PATH: join(dir, 'full.csv'),
+      ...(process.env.ODOO_SYNC_CONCURRENCY ? { ODOO_SYNC_CONCURRENCY: process.env.ODOO_SYNC_CONCURRENCY } : {}),
+      ...(process.env.ODOO_PAGE_SIZE ? { ODOO_PAGE_SIZE: process.env.ODOO_PAGE_SIZE } : {})
+    }
+  })
+  const base = `http://127.0.0.1:${port}`
   try {
-    global.gc?.()
-    const baseline = process.memoryUsage().rss
-    let peak = baseline
-    let peakHeap = 0
-    const sampler = setInterval(() => {
-      const m = process.memoryUsage()
-      peak = Math.max(peak, m.rss)
-      peakHeap = Math.max(peakHeap, m.heapUsed + m.external)
-    }, 20)
+    for (let i = 0; ; i++) {
+      if (gateway.exitCode !== null) throw new Error('the gateway exited')
+      try {
+        if ((await request(`${base}/health`)).statusCode === 200) break
+      } catch {}
+      if (i > 600) throw new Error('the gateway did not start')
+      await sleep(50)
+    }
+    const baseline = rssOf(gateway.pid as number).nowMb
     const started = performance.now()
     const accepted = await post(`${base}/odoo/sync-csv`, undefined)
-    const jobId = String(accepted.json.jobId)
-    let job = await app.jobs.get(jobId)
-    while (job === null || (job.status !== 'succeeded' && job.status !== 'failed')) {
+    const statusUrl = `${base}${String(accepted.json.statusUrl)}`
+    let job: Record<string, unknown> = {}
+    for (;;) {
+      const res = await request(statusUrl, { headers: { 'x-api-key': API_KEY } })
+      job = await res.body.json() as Record<string, unknown>
+      if (job.status === 'succeeded' || job.status === 'failed') break
       await sleep(20)
-      job = await app.jobs.get(jobId)
     }
     const seconds = (performance.now() - started) / 1000
-    clearInterval(sampler)
     if (job.status !== 'succeeded') throw new Error(`full sync failed: ${JSON.stringify(job.error)}`)
+    const { peakMb } = rssOf(gateway.pid as number)
     const result = job.result as { rows: number }
-    return { employees: EMPLOYEES, seconds: Number(seconds.toFixed(2)), peakRssMb: Math.round(peak / 1048576), rows: result.rows, baselineRssMb: Math.round(baseline / 1048576), peakHeapMb: Math.round(peakHeap / 1048576) }
+    return { employees: EMPLOYEES, seconds: Number(seconds.toFixed(2)), peakRssMb: peakMb, rows: result.rows, idleRssMb: baseline, process: 'node dist/server.js' }
   } finally {
-    await app.mongo.db.dropDatabase()
-    await app.close()
-    await stop(child)
+    gateway.kill('SIGTERM')
+    await new Promise((resolve) => gateway.once('exit', resolve))
+    const client = new MongoClient(uri)
+    await client.db(dbName).dropDatabase()
+    await client.close()
+    await stop(simChild)
   }
 }
 
