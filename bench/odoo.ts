@@ -1,7 +1,7 @@
 /**
  * bench:odoo — (1) a full sync of 100,000 employees from the Odoo simulator, with the simulator and the compiled
- * gateway each in its own process, so peakRssMb is the gateway's own high-water mark; (2) a burst of 1,000 webhooks sent over real HTTP with a
- * bounded number in flight, like n8n's HTTP node, until every event is in the CSV. Prints one JSON line.
+ * gateway each in its own process, so peakRssMb is the gateway's own high-water mark; (2) a burst of 1,000
+ * webhooks sent over real HTTP to that gateway with a bounded number in flight, like n8n's HTTP node, until every event is in the CSV. Prints one JSON line.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -16,8 +16,6 @@ import { parse } from 'csv-parse/sync'
 import { MongoClient } from 'mongodb'
 import pLimit from 'p-limit'
 import { request } from 'undici'
-import { buildApp } from '../src/app.js'
-import { loadConfig } from '../src/config.js'
 import type { SimEmployee } from '../src/integrations/odoo/sandbox/employees.js'
 
 const EMPLOYEES = Number(process.env.BENCH_ODOO_EMPLOYEES ?? 100_000)
@@ -59,31 +57,6 @@ function percentile (values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0
 }
 
-async function gateway (sim: SimInfo, csvPath: string, extra: Record<string, string> = {}) {
-  const config = loadConfig({
-    MONGODB_URI: uri,
-    MONGODB_DB: `bench_odoo_${randomBytes(4).toString('hex')}`,
-    LOG_LEVEL: 'warn',
-    PORT: '0',
-    GATEWAY_API_KEYS: API_KEY,
-    RATE_LIMIT_MAX: '0',
-    SCHEDULER_ENABLED: 'false',
-    JOBS_POLL_INTERVAL_MS: '100',
-    ODOO_URL: sim.url,
-    ODOO_DB: sim.db,
-    ODOO_USERNAME: sim.login,
-    ODOO_PASSWORD: sim.password,
-    ODOO_CSV_PATH: csvPath,
-    ...(process.env.ODOO_SYNC_CONCURRENCY ? { ODOO_SYNC_CONCURRENCY: process.env.ODOO_SYNC_CONCURRENCY } : {}),
-    ...(process.env.ODOO_PAGE_SIZE ? { ODOO_PAGE_SIZE: process.env.ODOO_PAGE_SIZE } : {}),
-    ...extra
-  })
-  const app = await buildApp({ config })
-  await app.listen({ host: '127.0.0.1', port: 0 })
-  const address = app.server.address() as { port: number }
-  return { app, base: `http://127.0.0.1:${address.port}` }
-}
-
 async function post (url: string, body: unknown): Promise<{ status: number, json: Record<string, unknown> }> {
   const res = await request(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': API_KEY }, body: body === undefined ? undefined : JSON.stringify(body) })
   return { status: res.statusCode, json: await res.body.json() as Record<string, unknown> }
@@ -110,11 +83,8 @@ function rssOf (pid: number): { peakMb: number, nowMb: number } {
  * The gateway as production runs it (compiled, `node dist/server.js`, see docker/Dockerfile) in its own process,
  * so its peak RSS is the gateway's alone: not the bench's, not the simulator's, not tsx's.
  */
-async function fullSync (dir: string): Promise<Record<string, number | string>> {
-  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' })
-  const { child: simChild, info } = await startSimulator(EMPLOYEES)
+async function startGatewayProcess (sim: SimInfo, csvPath: string, dbName: string): Promise<{ gateway: ChildProcess, base: string }> {
   const port = await freePort()
-  const dbName = `bench_odoo_${randomBytes(4).toString('hex')}`
   const gateway = spawn(process.execPath, ['dist/server.js'], {
     cwd: root,
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -126,49 +96,68 @@ async function fullSync (dir: string): Promise<Record<string, number | string>> 
       HOST: '127.0.0.1',
       PORT: String(port),
       GATEWAY_API_KEYS: API_KEY,
+      RATE_LIMIT_MAX: '0',
       SCHEDULER_ENABLED: 'false',
       JOBS_POLL_INTERVAL_MS: '100',
-      ODOO_URL: info.url,
-      ODOO_DB: info.db,
-      ODOO_USERNAME: info.login,
-      ODOO_PASSWORD: info.password,
-      ODOO_CSV_PATH: join(dir, 'full.csv'),
+      ODOO_URL: sim.url,
+      ODOO_DB: sim.db,
+      ODOO_USERNAME: sim.login,
+      ODOO_PASSWORD: sim.password,
+      ODOO_CSV_PATH: csvPath,
       ...(process.env.ODOO_SYNC_CONCURRENCY ? { ODOO_SYNC_CONCURRENCY: process.env.ODOO_SYNC_CONCURRENCY } : {}),
       ...(process.env.ODOO_PAGE_SIZE ? { ODOO_PAGE_SIZE: process.env.ODOO_PAGE_SIZE } : {})
     }
   })
   const base = `http://127.0.0.1:${port}`
+  for (let i = 0; ; i++) {
+    if (gateway.exitCode !== null) throw new Error('the gateway exited')
+    try {
+      if ((await request(`${base}/health`)).statusCode === 200) break
+    } catch {}
+    if (i > 600) throw new Error('the gateway did not start')
+    await sleep(50)
+  }
+  return { gateway, base }
+}
+
+async function stopGateway (gateway: ChildProcess, dbName: string): Promise<void> {
+  gateway.kill('SIGTERM')
+  if (gateway.exitCode === null) await new Promise((resolve) => gateway.once('exit', resolve))
+  const client = new MongoClient(uri)
+  await client.db(dbName).dropDatabase()
+  await client.close()
+}
+
+async function runJob (base: string): Promise<Record<string, unknown>> {
+  const accepted = await post(`${base}/odoo/sync-csv`, undefined)
+  const statusUrl = `${base}${String(accepted.json.statusUrl)}`
+  for (;;) {
+    const res = await request(statusUrl, { headers: { 'x-api-key': API_KEY } })
+    const job = await res.body.json() as Record<string, unknown>
+    if (job.status === 'succeeded' || job.status === 'failed') return job
+    await sleep(20)
+  }
+}
+
+/**
+ * The gateway as production runs it (compiled, `node dist/server.js`, see docker/Dockerfile) in its own process,
+ * so its peak RSS is the gateway's alone: not the bench's, not the simulator's, not tsx's.
+ */
+async function fullSync (dir: string): Promise<Record<string, number | string>> {
+  const { child: simChild, info } = await startSimulator(EMPLOYEES)
+  const dbName = `bench_odoo_${randomBytes(4).toString('hex')}`
+  const { gateway, base } = await startGatewayProcess(info, join(dir, 'full.csv'), dbName)
   try {
-    for (let i = 0; ; i++) {
-      if (gateway.exitCode !== null) throw new Error('the gateway exited')
-      try {
-        if ((await request(`${base}/health`)).statusCode === 200) break
-      } catch {}
-      if (i > 600) throw new Error('the gateway did not start')
-      await sleep(50)
-    }
     const baseline = rssOf(gateway.pid as number).nowMb
     const started = performance.now()
-    const accepted = await post(`${base}/odoo/sync-csv`, undefined)
-    const statusUrl = `${base}${String(accepted.json.statusUrl)}`
-    let job: Record<string, unknown> = {}
-    for (;;) {
-      const res = await request(statusUrl, { headers: { 'x-api-key': API_KEY } })
-      job = await res.body.json() as Record<string, unknown>
-      if (job.status === 'succeeded' || job.status === 'failed') break
-      await sleep(20)
-    }
+    const job = await runJob(base)
     const seconds = (performance.now() - started) / 1000
     if (job.status !== 'succeeded') throw new Error(`full sync failed: ${JSON.stringify(job.error)}`)
     const { peakMb } = rssOf(gateway.pid as number)
     const result = job.result as { rows: number }
     return { employees: EMPLOYEES, seconds: Number(seconds.toFixed(2)), peakRssMb: peakMb, rows: result.rows, idleRssMb: baseline, process: 'node dist/server.js' }
   } finally {
-    gateway.kill('SIGTERM')
-    await new Promise((resolve) => gateway.once('exit', resolve))
-    const client = new MongoClient(uri)
-    await client.db(dbName).dropDatabase()
-    await client.close()
+    await stopGateway(gateway, dbName)
     await stop(simChild)
   }
 }
@@ -182,16 +171,14 @@ async function simControl (sim: SimInfo, body: unknown): Promise<void> {
 async function webhookBurst (dir: string) {
   const { child, info } = await startSimulator(BURST_EMPLOYEES)
   const csvPath = join(dir, 'burst.csv')
-  const { app, base } = await gateway(info, csvPath)
+  const dbName = `bench_odoo_${randomBytes(4).toString('hex')}`
+  const { gateway, base } = await startGatewayProcess(info, csvPath, dbName)
+  const mongo = new MongoClient(uri)
   try {
-    const initial = await post(`${base}/odoo/sync-csv`, undefined)
-    let job = await app.jobs.get(String(initial.json.jobId))
-    while (job?.status !== 'succeeded') {
-      if (job?.status === 'failed') throw new Error('initial sync failed')
-      await sleep(50)
-      job = await app.jobs.get(String(initial.json.jobId))
-    }
-    const state = app.mongo.db.collection('odoo_state')
+    const db = mongo.db(dbName)
+    const initial = await runJob(base)
+    if (initial.status !== 'succeeded') throw new Error('initial sync failed')
+    const state = db.collection('odoo_state')
     const rewritesBefore = Number((await state.findOne({ _id: 'hr-csv' as never }))?.rewrites ?? 0)
     // Change EVENTS employees in Odoo, then send one webhook per change.
     const changed: SimEmployee[] = []
@@ -210,8 +197,8 @@ async function webhookBurst (dir: string) {
     })))
     const sentSeconds = (performance.now() - started) / 1000
     if (answers.some((s) => s !== 202)) throw new Error(`some webhooks were refused: ${answers.filter((s) => s !== 202).length}`)
-    const events = app.mongo.db.collection('odoo_events')
-    const jobs = app.mongo.db.collection('jobs')
+    const events = db.collection('odoo_events')
+    const jobs = db.collection('jobs')
     for (;;) {
       const pending = await events.countDocuments({ appliedAt: null })
       const open = await jobs.countDocuments({ kind: 'odoo.employee-events', status: { $in: ['queued', 'running'] } })
@@ -234,14 +221,16 @@ async function webhookBurst (dir: string) {
       csvRows: rows.length
     }
   } finally {
-    await app.mongo.db.dropDatabase()
-    await app.close()
+    await mongo.close()
+    await stopGateway(gateway, dbName)
     await stop(child)
   }
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-odoo-'))
 try {
+  // Build once: both parts run the compiled gateway, as docker/Dockerfile does.
+  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' })
   const only = process.env.BENCH_ODOO_ONLY
   const sync = only === 'burst' ? null : await fullSync(dir)
   const burst = only === 'sync' ? null : await webhookBurst(dir)

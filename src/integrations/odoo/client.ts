@@ -138,11 +138,9 @@ export function createOdooClient (options: OdooClientOptions): OdooClient {
         signal,
         headers: { 'content-type': 'text/xml', accept: 'text/xml', 'content-length': Buffer.byteLength(body), 'user-agent': 'integration-gateway' }
       }, (res) => {
-        // Decoded as it arrives: one string per answer instead of chunks, a joined buffer and a string.
-        res.setEncoding('utf8')
-        let text = ''
-        res.on('data', (chunk: string) => { text += chunk })
-        res.on('end', () => { resolve({ status: res.statusCode ?? 0, text }) })
+        const chunks: Buffer[] = []
+        res.on('data', (chunk: Buffer) => { chunks.push(chunk) })
+        res.on('end', () => { resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }) })
         res.on('error', reject)
         res.on('aborted', () => { reject(Object.assign(new Error('the response was cut off'), { code: 'ECONNRESET' })) })
       })
