@@ -136,8 +136,11 @@ export const odooIntegration: Integration = {
             reply.code(202).header('location', body.statusUrl)
           } else {
             // A delivery id: a repeat must answer 200 with the first job, which triggerJob does.
-            await store.addEvent(event)
-            body = (await enqueueEvents(request, reply)).body
+            const inserted = await store.addEvent(event)
+            const result = await enqueueEvents(request, reply)
+            // A repeat of a delivery that was applied already (and deleted) is dropped again: its job is done.
+            if (inserted && result.reusedBy === 'idempotency' && result.job.status !== 'queued') await store.removeApplied([event._id])
+            body = result.body
           }
           return {
             success: true,
