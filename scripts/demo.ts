@@ -10,6 +10,7 @@ import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
 import { startInsightSandbox } from '../src/integrations/insight/sandbox/demo.js'
 import { startBoboSandbox } from '../src/integrations/bobo/sandbox/demo.js'
+import { odooSandbox } from '../src/integrations/odoo/sandbox/demo.js'
 import { provisionMongo } from './mongo-server.js'
 import { startTracosSandbox } from '../src/integrations/tracos/sandbox/index.js'
 
@@ -35,7 +36,8 @@ export interface SandboxOptions {
 const sandboxes: Array<(options: SandboxOptions) => Promise<Sandbox>> = [
   startInsightSandbox,
   startTracosSandbox,
-  startBoboSandbox
+  startBoboSandbox,
+  odooSandbox
 ]
 
 const mongo = await provisionMongo()

@@ -1,6 +1,7 @@
 import type { Integration } from '../integration.js'
 import { insightIntegration } from './insight/index.js'
 import { boboIntegration } from './bobo/index.js'
+import { odooIntegration } from './odoo/index.js'
 import { systemIntegration } from './system/index.js'
 import { tracosIntegration } from './tracos/index.js'
 
@@ -9,5 +10,6 @@ export const integrations: Integration[] = [
   systemIntegration,
   insightIntegration,
   tracosIntegration,
-  boboIntegration
+  boboIntegration,
+  odooIntegration
 ]

@@ -1,0 +1,215 @@
+import http from 'node:http'
+import https from 'node:https'
+import { createRequire } from 'node:module'
+import { PassThrough } from 'node:stream'
+import type { UpstreamMetrics } from '../../integration.js'
+import { JobError } from '../../jobs/errors.js'
+import { parseMethodResponse, type ParsedResponse } from './xml-response.js'
+
+const require = createRequire(import.meta.url)
+// The package's encoder and reference decoder (its public API only exposes the callback-style Client/Server).
+const Serializer = require('xmlrpc/lib/serializer.js') as { serializeMethodCall: (method: string, params: unknown[]) => string }
+const Deserializer = require('xmlrpc/lib/deserializer.js') as new () => { deserializeMethodResponse: (stream: NodeJS.ReadableStream, cb: (err: (Error & { faultCode?: unknown, faultString?: unknown }) | null | undefined, value?: unknown) => void) => void }
+
+/** The `xmlrpc` package's own Deserializer, for answers the fast reader does not handle. */
+function parseWithPackage (text: string): Promise<ParsedResponse> {
+  return new Promise((resolve) => {
+    const stream = new PassThrough()
+    let done = false
+    new Deserializer().deserializeMethodResponse(stream, (err, value) => {
+      if (done) return
+      done = true
+      if (err === null || err === undefined) resolve({ ok: true, value })
+      else if (err.faultCode !== undefined) resolve({ ok: false, fault: err })
+      else resolve({ ok: false, fault: { faultCode: 'PARSE', faultString: `invalid XML-RPC answer: ${err.message}` } })
+    })
+    stream.end(text)
+  })
+}
+
+/** What kind of failure an Odoo call ended with; decides whether a retry can help. */
+export type OdooErrorKind = 'auth' | 'access' | 'user' | 'server' | 'http' | 'network' | 'timeout' | 'config'
+
+const RETRYABLE_KINDS: ReadonlySet<OdooErrorKind> = new Set(['network', 'timeout', 'http'])
+
+/**
+ * A failed Odoo call. It is a JobError so a job handler can let it through: network errors, timeouts and
+ * 5xx answers are retried, rejected credentials, missing rights and bad requests are not.
+ */
+export class OdooError extends JobError {
+  readonly kind: OdooErrorKind
+  readonly faultCode: number | string | undefined
+  readonly httpStatus: number | undefined
+  constructor (kind: OdooErrorKind, message: string, options: { faultCode?: number | string, httpStatus?: number, retryable?: boolean, cause?: unknown } = {}) {
+    super(message, { code: `ODOO_${kind.toUpperCase()}`, retryable: options.retryable ?? RETRYABLE_KINDS.has(kind), cause: options.cause })
+    this.name = 'OdooError'
+    this.kind = kind
+    this.faultCode = options.faultCode
+    this.httpStatus = options.httpStatus
+  }
+}
+
+export interface OdooClientOptions {
+  url: string
+  db: string
+  username: string
+  password: string
+  timeoutMs: number
+  upstream?: UpstreamMetrics
+}
+
+export interface CallOptions {
+  signal?: AbortSignal
+}
+
+export type OdooDomain = unknown[]
+
+/** The subset of Odoo's external API the gateway uses; kept small so another transport (JSON-2) can replace it. */
+export interface OdooClient {
+  version: (options?: CallOptions) => Promise<{ server_version?: string } & Record<string, unknown>>
+  /** The uid; throws a non-retryable `auth` error when Odoo answers `false`. */
+  authenticate: (options?: CallOptions) => Promise<number>
+  executeKw: <T = unknown>(model: string, method: string, args: unknown[], kwargs?: Record<string, unknown>, options?: CallOptions) => Promise<T>
+  close: () => void
+}
+
+/** Keeps the first useful line of a fault string: Odoo puts a whole Python traceback in code-1 faults. */
+export function faultSummary (faultString: string): string {
+  const lines = faultString.split('\n').map((line) => line.trim()).filter((line) => line !== '')
+  if (lines.length === 0) return 'no message'
+  if (lines[0]?.startsWith('Traceback')) {
+    // The last line of a traceback names the exception ("ValueError: Invalid field 'x' on model 'y'").
+    return lines[lines.length - 1] as string
+  }
+  return lines[0] as string
+}
+
+function faultError (err: XmlRpcFault, operation: string): OdooError {
+  const code = typeof err.faultCode === 'string' && /^\d+$/.test(err.faultCode) ? Number(err.faultCode) : err.faultCode
+  const text = faultSummary(String(err.faultString ?? ''))
+  // Legacy /xmlrpc/ endpoints send string codes; map them the same way.
+  if (code === 3 || code === 'AccessDenied') return new OdooError('auth', `Odoo rejected the credentials (${operation}: ${text})`, { faultCode: 3 })
+  if (code === 4 || (typeof code === 'string' && code.includes('AccessError'))) return new OdooError('access', `Odoo denied access (${operation}): ${text}`, { faultCode: 4 })
+  if (code === 2 || (typeof code === 'string' && code.startsWith('warning'))) return new OdooError('user', `Odoo refused the request (${operation}): ${text}`, { faultCode: 2 })
+  return new OdooError('server', `Odoo server error (${operation}): ${text}`, {
+    faultCode: typeof code === 'number' || typeof code === 'string' ? code : 1,
+    retryable: TRANSIENT_SERVER_FAULT.test(String(err.faultString ?? ''))
+  })
+}
+
+/** A short description of a non-XML-RPC body: an HTML page's title, or the start of the text. */
+function describeBody (body: string | undefined): string {
+  if (body === undefined || body.trim() === '') return 'an empty body'
+  const title = /<title[^>]*>([^<]*)<\/title>/i.exec(body)?.[1]?.trim()
+  const isHtml = /<(!doctype html|html|title|body)\b/i.test(body)
+  const text = (title !== undefined && title !== '' ? title : body.replace(/<[^>]*>/g, ' ')).replace(/\s+/g, ' ').trim()
+  const short = text.length > 120 ? `${text.slice(0, 117)}...` : text
+  return `${isHtml ? 'an HTML page' : 'a body that is not XML-RPC'}${short === '' ? '' : ` ("${short}")`}`
+}
+
+/** Odoo's code-1 faults that are transient (a concurrent update, a lock): another attempt can succeed. */
+const TRANSIENT_SERVER_FAULT = /SerializationFailure|could not serialize|TransactionRollbackError|LockNotAvailable|deadlock/i
+
+interface XmlRpcFault { faultCode?: unknown, faultString?: unknown }
+
+/**
+ * A thin XML-RPC client for Odoo's `common` and `object` services. Calls are encoded by the `xmlrpc` package's
+ * Serializer; answers are read by a fast tokenizer with the package's Deserializer as the fallback for anything
+ * unusual. The package has no timeout, so every call has an AbortSignal that fires after `timeoutMs` and
+ * destroys the socket. HTTP is handled here so a proxy's HTML error page is reported with its status.
+ */
+export function createOdooClient (options: OdooClientOptions): OdooClient {
+  if (!/^https?:\/\//.test(options.url)) throw new OdooError('config', 'ODOO_URL must start with http:// or https://')
+  const base = new URL(options.url)
+  const secure = base.protocol === 'https:'
+  const agent = secure ? new https.Agent({ keepAlive: true, maxSockets: 16 }) : new http.Agent({ keepAlive: true, maxSockets: 16 })
+  const prefix = base.pathname.replace(/\/+$/, '')
+  let uid: number | null = null
+
+  /** POSTs the call; resolves with the HTTP status and the body text. */
+  function post (path: string, body: string, signal: AbortSignal): Promise<{ status: number, text: string }> {
+    return new Promise((resolve, reject) => {
+      const req = (secure ? https : http).request({
+        host: base.hostname,
+        port: base.port === '' ? (secure ? 443 : 80) : Number(base.port),
+        path,
+        method: 'POST',
+        agent,
+        signal,
+        headers: { 'content-type': 'text/xml', accept: 'text/xml', 'content-length': Buffer.byteLength(body), 'user-agent': 'integration-gateway' }
+      }, (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (chunk: Buffer) => { chunks.push(chunk) })
+        res.on('end', () => { resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }) })
+        res.on('error', reject)
+        res.on('aborted', () => { reject(Object.assign(new Error('the response was cut off'), { code: 'ECONNRESET' })) })
+      })
+      req.on('error', reject)
+      req.end(body)
+    })
+  }
+
+  async function call<T> (service: 'common' | 'object', method: string, params: unknown[], operation: string, callOptions: CallOptions = {}): Promise<T> {
+    const controller = new AbortController()
+    let timedOut = false
+    const started = performance.now()
+    const timer = setTimeout(() => { timedOut = true; controller.abort() }, options.timeoutMs)
+    const onOuterAbort = (): void => { controller.abort() }
+    callOptions.signal?.addEventListener('abort', onOuterAbort, { once: true })
+    let outcome: 'ok' | 'error' = 'error'
+    try {
+      let response: { status: number, text: string }
+      try {
+        response = await post(`${prefix}/xmlrpc/2/${service}`, Serializer.serializeMethodCall(method, params), controller.signal)
+      } catch (err) {
+        if (callOptions.signal?.aborted === true && !timedOut) throw callOptions.signal.reason ?? err
+        if (timedOut) throw new OdooError('timeout', `Odoo did not answer ${operation} within ${options.timeoutMs} ms`, { cause: err })
+        const code = (err as { code?: string }).code
+        throw new OdooError('network', `cannot reach Odoo (${operation}): ${code ?? (err as Error).message}`, { cause: err })
+      }
+      const { status, text } = response
+      if (status !== 200 || !text.includes('<methodResponse')) {
+        // A proxy error page, a redirect to a login page or an empty body: name the HTTP status.
+        const retryable = status >= 500 || status === 429 || status === 408
+        const body = text.trim() === '' ? (status === 200 ? ' with an empty body' : '') : ` with ${describeBody(text)}`
+        throw new OdooError('http', `Odoo answered HTTP ${status}${body} instead of XML-RPC (${operation})`, { httpStatus: status, retryable })
+      }
+      const parsed = parseMethodResponse(text) ?? await parseWithPackage(text)
+      if (!parsed.ok) throw faultError(parsed.fault, operation)
+      outcome = 'ok'
+      return parsed.value as T
+    } finally {
+      clearTimeout(timer)
+      callOptions.signal?.removeEventListener('abort', onOuterAbort)
+      options.upstream?.record({ target: 'odoo', operation, outcome, seconds: (performance.now() - started) / 1000 })
+    }
+  }
+
+  async function authenticate (callOptions?: CallOptions): Promise<number> {
+    const result = await call<unknown>('common', 'authenticate', [options.db, options.username, options.password, {}], 'authenticate', callOptions)
+    const value = typeof result === 'string' && /^\d+$/.test(result) ? Number(result) : result
+    if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
+      uid = null
+      throw new OdooError('auth', `Odoo rejected the credentials of ${JSON.stringify(options.username)} on database ${JSON.stringify(options.db)}`)
+    }
+    uid = value
+    return value
+  }
+
+  async function executeKw<T> (model: string, method: string, args: unknown[], kwargs: Record<string, unknown> = {}, callOptions?: CallOptions): Promise<T> {
+    const currentUid = uid ?? await authenticate(callOptions)
+    try {
+      return await call<T>('object', 'execute_kw', [options.db, currentUid, options.password, model, method, args, kwargs], method, callOptions)
+    } catch (err) {
+      if (err instanceof OdooError && err.kind === 'auth') uid = null
+      throw err
+    }
+  }
+
+  return {
+    version: (callOptions) => call('common', 'version', [], 'version', callOptions),
+    authenticate,
+    executeKw,
+    close: () => { agent.destroy() }
+  }
+}

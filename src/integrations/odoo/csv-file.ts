@@ -1,0 +1,118 @@
+/** hr_clean.csv on disk: atomic, unchanged-aware streamed writes and streamed reads. */
+import { createHash, randomBytes } from 'node:crypto'
+import { mkdir, open, readdir, rename, rm } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
+import { createReadStream } from 'node:fs'
+import { parse as parseStream } from 'csv-parse'
+import { CSV_COLUMNS, type CsvRow } from './mapping.js'
+
+function tempPrefix (path: string): string {
+  return `.${basename(path)}.`
+}
+
+export interface WriteOutcome {
+  written: boolean
+  hash: string
+  previousHash: string | null
+}
+
+/** SHA-256 of a file's bytes, or null when it does not exist (read as a stream: no copy of a large file). */
+export async function hashFile (path: string): Promise<string | null> {
+  const hash = createHash('sha256')
+  try {
+    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
+    throw err
+  }
+  return hash.digest('hex')
+}
+
+/** Rows of an existing CSV file kept by `keep`, parsed as a stream (a large file is never held whole). */
+export async function readCsvFileRows (path: string, keep: (row: CsvRow) => boolean): Promise<CsvRow[] | null> {
+  const rows: CsvRow[] = []
+  let header = true
+  let handle
+  try {
+    handle = await open(path, 'r')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
+    throw err
+  }
+  try {
+    const parser = handle.createReadStream({ autoClose: false }).pipe(parseStream({ relax_column_count: false }))
+    for await (const record of parser as AsyncIterable<string[]>) {
+      if (header) {
+        header = false
+        if (record.join(',') !== CSV_COLUMNS.join(',')) throw new Error(`unexpected CSV header ${JSON.stringify(record.join(','))}`)
+        continue
+      }
+      if (keep(record as CsvRow)) rows.push(record as CsvRow)
+    }
+  } finally {
+    await handle.close()
+  }
+  return rows
+}
+
+/**
+ * Streams a file into place atomically: `produce` writes chunks to a temp file in the same directory while
+ * they are hashed; when the hash equals the current file's, the temp file is dropped and the file is left
+ * untouched (its mtime too), otherwise it is fsynced and renamed over the target. A failure removes the temp
+ * file. Memory stays bounded whatever the file size.
+ */
+export async function writeStreamIfChanged (path: string, produce: (write: (chunk: string) => Promise<void>) => Promise<void>): Promise<WriteOutcome> {
+  const dir = dirname(path)
+  await mkdir(dir, { recursive: true })
+  const prefix = tempPrefix(path)
+  for (const name of await readdir(dir)) {
+    if (name.startsWith(prefix) && name.endsWith('.tmp')) await rm(join(dir, name), { force: true })
+  }
+  const temp = join(dir, `${prefix}${randomBytes(6).toString('hex')}.tmp`)
+  const handle = await open(temp, 'w', 0o644)
+  const hash = createHash('sha256')
+  let pending: string[] = []
+  let pendingLength = 0
+  const flush = async (): Promise<void> => {
+    if (pending.length === 0) return
+    const text = pending.join('')
+    pending = []
+    pendingLength = 0
+    await handle.write(text, null, 'utf8')
+  }
+  let renamed = false
+  try {
+    await produce(async (chunk) => {
+      hash.update(chunk, 'utf8')
+      pending.push(chunk)
+      pendingLength += chunk.length
+      if (pendingLength >= 1 << 20) await flush()
+    })
+    await flush()
+    const digest = hash.digest('hex')
+    const previousHash = await hashFile(path)
+    if (previousHash === digest) return { written: false, hash: digest, previousHash }
+    await handle.sync()
+    await handle.close()
+    await rename(temp, path)
+    renamed = true
+    await syncDirectory(dir)
+    return { written: true, hash: digest, previousHash }
+  } finally {
+    if (!renamed) {
+      await handle.close().catch(() => {})
+      await rm(temp, { force: true })
+    }
+  }
+}
+
+async function syncDirectory (dir: string): Promise<void> {
+  const dirHandle = await open(dir, 'r')
+  try {
+    await dirHandle.sync()
+  } catch {
+    // Some filesystems refuse fsync on a directory; the rename is still atomic.
+  } finally {
+    await dirHandle.close()
+  }
+}

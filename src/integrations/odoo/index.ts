@@ -1,0 +1,156 @@
+import { randomUUID } from 'node:crypto'
+import type { FastifyInstance } from 'fastify'
+import Type from 'typebox'
+import type { Integration } from '../../integration.js'
+import { PermanentError } from '../../jobs/errors.js'
+import { triggerJob } from '../../jobs/http.js'
+import { ErrorResponse, IdempotencyHeaders } from '../../schemas/common.js'
+import { createOdooClient, type OdooClient } from './client.js'
+import { odooConfigProperties, odooSettings } from './config.js'
+import { createOdooService } from './service.js'
+import { createEventIntake } from './intake.js'
+import { createOdooStore } from './store.js'
+import { parseWebhookBody } from './webhook.js'
+
+/** Both kinds rewrite hr_clean.csv: they share one lock so writers never overlap, across instances too. */
+const CSV_LOCK = 'odoo.hr-csv'
+
+const SyncAccepted = Type.Object({
+  success: Type.Boolean(),
+  message: Type.String(),
+  jobId: Type.String(),
+  status: Type.String(),
+  statusUrl: Type.String()
+})
+
+const WebhookAccepted = Type.Object({
+  success: Type.Boolean(),
+  message: Type.String(),
+  timestamp: Type.String(),
+  employee_id: Type.Integer(),
+  jobId: Type.String(),
+  status: Type.String(),
+  statusUrl: Type.String()
+})
+
+/**
+ * Odoo HR → hr_clean.csv for midPoint: a full sync (scheduled and on demand) and webhook events that are
+ * stored durably, coalesced into one job and applied in one CSV rewrite.
+ */
+export const odooIntegration: Integration = {
+  name: 'odoo',
+  config: odooConfigProperties,
+  setup ({ config, db, upstream }) {
+    const settings = odooSettings(config)
+    const store = createOdooStore(db)
+    let client: OdooClient | null = null
+    const getClient = (): OdooClient => {
+      if (settings.url === '') throw new PermanentError('ODOO_URL is not set: the Odoo integration has no upstream', { code: 'ODOO_NOT_CONFIGURED' })
+      client ??= createOdooClient({ url: settings.url, db: settings.db, username: settings.username, password: settings.password, timeoutMs: settings.timeoutMs, upstream })
+      return client
+    }
+    const service = createOdooService({ settings, store, client: getClient })
+
+    return {
+      init: () => store.init(),
+      close: async () => { client?.close() },
+      jobs: {
+        'odoo.sync-csv': {
+          description: 'Reads every hr.employee from Odoo and rewrites hr_clean.csv when it changed.',
+          exclusive: CSV_LOCK,
+          timeoutMs: 15 * 60_000,
+          handler: (ctx) => service.fullSync(ctx)
+        },
+        'odoo.employee-events': {
+          description: 'Applies every pending webhook event: one search_read for the changed employees, one CSV rewrite.',
+          exclusive: CSV_LOCK,
+          timeoutMs: 5 * 60_000,
+          handler: (ctx) => service.applyEvents(ctx)
+        }
+      },
+      schedules: [{
+        id: 'odoo.sync-csv',
+        kind: 'odoo.sync-csv',
+        everyMs: settings.syncIntervalMs ?? 300_000,
+        enabled: settings.syncIntervalMs !== null && settings.url !== '',
+        description: 'Full Odoo HR → CSV sync (ODOO_SYNC_INTERVAL)'
+      }],
+      async routes (app: FastifyInstance) {
+        const enqueueEvents = (request: Parameters<typeof triggerJob>[0], reply: Parameters<typeof triggerJob>[1]) =>
+          triggerJob(request, reply, 'odoo.employee-events', {}, {
+            trigger: 'webhook',
+            dedupeKey: 'pending',
+            runAfter: new Date(Date.now() + settings.debounceMs)
+          })
+
+        const intake = createEventIntake(store, async () => {
+          // The check runs after the batch is stored: a job seen queued now reads these events once claimed.
+          const queued = await app.jobs.store.collection.findOne({ kind: 'odoo.employee-events', status: 'queued', dedupeKey: 'pending' }, { projection: { _id: 1 } })
+          if (queued !== null) return queued._id
+          const { job } = await app.jobs.enqueue('odoo.employee-events', {}, { trigger: 'webhook', dedupeKey: 'pending', runAfter: new Date(Date.now() + settings.debounceMs) })
+          return job._id
+        })
+
+        // Events stored by a gateway that died before enqueueing their job are picked up at start.
+        app.addHook('onReady', async () => {
+          if (await store.countPending() > 0) {
+            await app.jobs.enqueue('odoo.employee-events', {}, { trigger: 'webhook', dedupeKey: 'pending' })
+          }
+        })
+
+        app.post('/odoo/sync-csv', {
+          schema: {
+            tags: ['odoo'],
+            headers: IdempotencyHeaders,
+            response: { 200: SyncAccepted, 202: SyncAccepted, 400: ErrorResponse }
+          }
+        }, async (request, reply) => {
+          const { body, created } = await triggerJob(request, reply, 'odoo.sync-csv', {}, { dedupeKey: 'manual' })
+          return { success: true, message: created ? 'HR CSV sync queued' : 'HR CSV sync already queued; this request joined it', ...body }
+        })
+
+        app.post('/odoo/webhook', {
+          config: { webhookSecret: settings.webhookSecret },
+          schema: {
+            tags: ['odoo'],
+            headers: IdempotencyHeaders,
+            response: { 200: WebhookAccepted, 202: WebhookAccepted, 400: ErrorResponse }
+          }
+        }, async (request, reply) => {
+          const parsed = parseWebhookBody(request.body)
+          const header = request.headers['idempotency-key']
+          const deliveryId = request.webhookId ?? (typeof header === 'string' && header !== '' ? header : null)
+          const event = {
+            _id: deliveryId === null ? randomUUID() : `delivery:${deliveryId}`,
+            event: parsed.event,
+            employeeId: parsed.employeeId,
+            data: parsed.data,
+            receivedAt: new Date(),
+            appliedAt: null
+          }
+          // Stored before the answer: a 202 means the event survives a crash.
+          let body: { jobId: string, status: string, statusUrl: string }
+          if (deliveryId === null) {
+            const { jobId } = await intake.accept(event)
+            body = { jobId, status: 'queued', statusUrl: `/jobs/${jobId}` }
+            reply.code(202).header('location', body.statusUrl)
+          } else {
+            // A delivery id: a repeat must answer 200 with the first job, which triggerJob does.
+            const inserted = await store.addEvent(event)
+            const result = await enqueueEvents(request, reply)
+            // A repeat of a delivery that was applied already (and deleted) is dropped again: its job is done.
+            if (inserted && result.reusedBy === 'idempotency' && result.job.status !== 'queued') await store.removeApplied([event._id])
+            body = result.body
+          }
+          return {
+            success: true,
+            message: `Employee ${parsed.employeeId}: ${parsed.event} accepted; hr_clean.csv is updated by job ${body.jobId}`,
+            timestamp: new Date().toISOString(),
+            employee_id: parsed.employeeId,
+            ...body
+          }
+        })
+      }
+    }
+  }
+}

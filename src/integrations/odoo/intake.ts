@@ -1,0 +1,43 @@
+import type { EmployeeEventDocument, OdooStore } from './store.js'
+
+/** Most events one insertMany carries. */
+const MAX_BATCH = 200
+
+/**
+ * Group commit for webhook events: requests that arrive while a write is in flight are stored together in the
+ * next insertMany, and each request is answered only after its batch is durable. Under a burst this turns
+ * hundreds of single-document writes into a few batches; a lone request is written at once.
+ */
+export function createEventIntake (store: OdooStore, jobForBatch: () => Promise<string>) {
+  interface Waiting { doc: EmployeeEventDocument, resolve: (v: { jobId: string }) => void, reject: (err: unknown) => void }
+  let queue: Waiting[] = []
+  let flushing = false
+
+  async function flush (): Promise<void> {
+    flushing = true
+    try {
+      while (queue.length > 0) {
+        const batch = queue.slice(0, MAX_BATCH)
+        queue = queue.slice(batch.length)
+        try {
+          await store.addEvents(batch.map((w) => w.doc))
+          const jobId = await jobForBatch()
+          for (const w of batch) w.resolve({ jobId })
+        } catch (err) {
+          for (const w of batch) w.reject(err)
+        }
+      }
+    } finally {
+      flushing = false
+    }
+  }
+
+  return {
+    accept (doc: EmployeeEventDocument): Promise<{ jobId: string }> {
+      return new Promise((resolve, reject) => {
+        queue.push({ doc, resolve, reject })
+        if (!flushing) void flush()
+      })
+    }
+  }
+}

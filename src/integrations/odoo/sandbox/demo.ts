@@ -1,0 +1,26 @@
+import { join } from 'node:path'
+import { generateEmployees } from './employees.js'
+import { createOdooSimulator } from './simulator.js'
+
+/** `npm run demo`: a simulated Odoo with 200 generated employees; the gateway writes the CSV under the demo folder. */
+export async function odooSandbox ({ dataDir }: { dataDir: string }) {
+  const sim = createOdooSimulator({ employees: generateEmployees(200) })
+  const url = await sim.listen()
+  const csvPath = join(dataDir, 'hr', 'hr_clean.csv')
+  return {
+    name: `odoo (${url}, CSV ${csvPath})`,
+    env: {
+      ODOO_URL: url,
+      ODOO_DB: sim.db,
+      ODOO_USERNAME: sim.login,
+      ODOO_PASSWORD: sim.password,
+      ODOO_CSV_PATH: csvPath
+    },
+    examples: [
+      'curl -s -X POST -H "X-API-Key: KEY" BASE/odoo/sync-csv',
+      'curl -s -X POST -H "X-API-Key: KEY" -H \'Content-Type: application/json\' BASE/odoo/webhook -d \'{"event":"update","employee_id":"12","data":{"name":"Ada Lovelace"}}\'',
+      `curl -s -X POST ${url}/__sim/control -d '{"action":"fail","failures":[{"mode":"html502"}]}'   # next Odoo call answers an HTML 502 page`
+    ],
+    close: () => sim.close()
+  }
+}

@@ -1,0 +1,254 @@
+import { setImmediate } from 'node:timers/promises'
+import pLimit from 'p-limit'
+import { PermanentError, RetryableError, errorMessage, isRetryable } from '../../jobs/errors.js'
+import type { JobContext } from '../../jobs/types.js'
+import type { OdooSettings } from './config.js'
+import type { OdooClient } from './client.js'
+import { readCsvFileRows, writeStreamIfChanged } from './csv-file.js'
+import { EMPLOYEE_FIELDS, STATUS_ACTIVE, STATUS_INACTIVE, odooId, renderCsv, splitName, toCsvRow, type CsvRow, type OdooEmployee } from './mapping.js'
+import type { EmployeeEventDocument, OdooStore } from './store.js'
+
+/** Events one job applies at most; more stay pending for the next job. */
+const MAX_EVENTS_PER_JOB = 20_000
+
+export interface OdooServiceDeps {
+  settings: OdooSettings
+  store: OdooStore
+  /** The Odoo client, created on first use (a gateway without ODOO_URL still starts). */
+  client: () => OdooClient
+}
+
+function chunk<T> (items: T[], size: number): T[][] {
+  const out: T[][] = []
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
+  return out
+}
+
+/** Full sync and event application: both rebuild hr_clean.csv and write it only when it changed. */
+export function createOdooService ({ settings, store, client }: OdooServiceDeps) {
+  const context = { lang: 'en_US', active_test: !settings.includeArchived }
+
+  /** Reads employees by id list, a page per call, `concurrency` pages at once; rows come back compact. */
+  async function readByIds (ids: number[], ctx: JobContext, archived: boolean, onPage?: (done: number) => void): Promise<Map<number, CsvRow>> {
+    const odoo = client()
+    const limit = pLimit(settings.concurrency)
+    const rows = new Map<number, CsvRow>()
+    let done = 0
+    await Promise.all(chunk(ids, settings.pageSize).map((page) => limit(async () => {
+      ctx.signal.throwIfAborted()
+      const employees = await odoo.executeKw<OdooEmployee[]>('hr.employee', 'search_read', [[['id', 'in', page]]], {
+        fields: [...EMPLOYEE_FIELDS],
+        order: 'id asc',
+        context: { ...context, active_test: !archived }
+      }, { signal: ctx.signal })
+      if (!Array.isArray(employees)) throw new PermanentError('Odoo search_read did not return a list')
+      for (const employee of employees) {
+        const id = odooId(employee.id)
+        if (id !== null) rows.set(id, toCsvRow(employee, settings.offset))
+      }
+      done += page.length
+      onPage?.(done)
+    })))
+    return rows
+  }
+
+  /**
+   * Full sync, streamed: the ids come first (one `search`), then pages of records are read concurrently and
+   * written in id order to a temp file as they arrive, so memory stays flat at 100k+ employees. Rows of
+   * employees Odoo no longer returns are merged in from the current file as Inactive.
+   */
+  async function fullSync (ctx: JobContext): Promise<Record<string, unknown>> {
+    const started = performance.now()
+    const fetchStartedAt = new Date()
+    const odoo = client()
+    const version = await odoo.version({ signal: ctx.signal })
+    await odoo.authenticate({ signal: ctx.signal })
+    const rawIds = await odoo.executeKw<unknown[]>('hr.employee', 'search', [[]], { order: 'id asc', context }, { signal: ctx.signal })
+    if (!Array.isArray(rawIds)) throw new PermanentError('Odoo search did not return a list of ids')
+    const ids = [...new Set(rawIds.map(odooId).filter((id): id is number => id !== null))].sort((a, b) => a - b)
+    if (ids.length === 0) {
+      const existing = await readCsvFileRows(settings.csvPath, () => true)
+      const kept = existing === null ? 'no CSV existed' : `the existing CSV (${existing.length} rows) was kept`
+      throw new PermanentError(`Odoo returned no employees; refusing to write an empty HR CSV (${kept})`, { code: 'ODOO_EMPTY' })
+    }
+    const present = new Set(ids)
+    const kept = settings.deleteMode === 'inactive'
+      ? (await readCsvFileRows(settings.csvPath, (row) => !present.has(Number(row[0]) - settings.offset))) ?? []
+      : []
+    for (const row of kept) row[6] = STATUS_INACTIVE
+    kept.sort((a, b) => Number(a[0]) - Number(b[0]))
+    let keptIndex = 0
+
+    const pages = chunk(ids, settings.pageSize)
+    const limit = pLimit(settings.concurrency)
+    let fetched = 0
+    let vanished = 0
+    const outcome = await writeStreamIfChanged(settings.csvPath, async (write) => {
+      await write(renderCsv([]))
+      const ready = new Map<number, CsvRow[]>()
+      let nextPage = 0
+      /** Writes every page that is next in order, merging kept rows into their sorted place. */
+      const drain = async (): Promise<void> => {
+        for (let rows = ready.get(nextPage); rows !== undefined; rows = ready.get(nextPage)) {
+          ready.delete(nextPage)
+          const lastKey = (pages[nextPage]?.at(-1) ?? 0) + settings.offset
+          while (keptIndex < kept.length && Number((kept[keptIndex] as CsvRow)[0]) < lastKey) rows.push(kept[keptIndex++] as CsvRow)
+          nextPage++
+          if (rows.length > 0) await write(renderCsv(rows, false))
+        }
+      }
+      let writing = Promise.resolve()
+      await Promise.all(pages.map((page, index) => limit(async () => {
+        ctx.signal.throwIfAborted()
+        const employees = await odoo.executeKw<OdooEmployee[]>('hr.employee', 'search_read', [[['id', 'in', page]]], {
+          fields: [...EMPLOYEE_FIELDS],
+          order: 'id asc',
+          context
+        }, { signal: ctx.signal })
+        if (!Array.isArray(employees)) throw new PermanentError('Odoo search_read did not return a list')
+        const rows = employees.map((employee) => toCsvRow(employee, settings.offset))
+        fetched += rows.length
+        vanished += page.length - rows.length
+        ready.set(index, rows)
+        writing = writing.then(drain)
+        await writing
+        ctx.progress(fetched, ids.length, 'reading employees')
+      })))
+      await writing
+      if (keptIndex < kept.length) await write(renderCsv(kept.slice(keptIndex), false))
+      if (vanished > 0 && settings.deleteMode === 'inactive') {
+        // Deleted between `search` and `search_read`: their rows must be kept as Inactive, which the next
+        // attempt does (they are then absent from `search`). Nothing is written by this one.
+        throw new RetryableError(`${vanished} employees were deleted in Odoo during the sync; retrying`, { code: 'ODOO_CHANGED' })
+      }
+    })
+    if (fetched === 0) throw new PermanentError('Odoo returned no employee records; the existing CSV was kept', { code: 'ODOO_EMPTY' })
+    const coveredEvents = await store.removeReceivedBefore(fetchStartedAt)
+    const durationMs = Math.round(performance.now() - started)
+    const rows = fetched + kept.length
+    await store.recordSync({ kind: 'full', jobId: ctx.job._id, rows, hash: outcome.hash, written: outcome.written, durationMs, at: new Date() })
+    ctx.progress(ids.length, ids.length, outcome.written ? 'CSV written' : 'CSV unchanged')
+    return {
+      employees: fetched,
+      rows,
+      keptInactive: kept.length,
+      written: outcome.written,
+      hash: outcome.hash,
+      durationMs,
+      coveredEvents,
+      odooVersion: typeof version.server_version === 'string' ? version.server_version : null
+    }
+  }
+
+  /** Last resort when Odoo stays unreachable: the payloads' own fields, keeping each row's department. */
+  function applyPayloads (rows: Map<string, CsvRow>, events: EmployeeEventDocument[]): { applied: number, skipped: number[] } {
+    let applied = 0
+    const skipped: number[] = []
+    for (const event of events) {
+      const key = String(event.employeeId + settings.offset)
+      const row = rows.get(key)
+      if (event.event === 'delete') {
+        if (settings.deleteMode === 'remove') rows.delete(key)
+        else if (row !== undefined) row[6] = STATUS_INACTIVE
+        applied++
+        continue
+      }
+      const data = event.data
+      if (data === null) {
+        if (event.event === 'archive' && row !== undefined) {
+          row[6] = STATUS_INACTIVE
+          applied++
+        } else {
+          skipped.push(event.employeeId)
+        }
+        continue
+      }
+      const next: CsvRow = row ?? [key, '', '', '', '', '', STATUS_ACTIVE]
+      if (typeof data.name === 'string') {
+        const { givenName, familyName } = splitName(data.name)
+        next[1] = givenName
+        next[2] = familyName
+      }
+      if (data.work_email !== undefined) next[3] = typeof data.work_email === 'string' ? data.work_email.trim() : ''
+      if (data.job_title !== undefined) next[5] = typeof data.job_title === 'string' ? data.job_title.trim() : ''
+      if (event.event === 'archive') next[6] = STATUS_INACTIVE
+      else if (typeof data.active === 'boolean') next[6] = data.active ? STATUS_ACTIVE : STATUS_INACTIVE
+      rows.set(key, next)
+      applied++
+    }
+    return { applied, skipped }
+  }
+
+  async function applyEvents (ctx: JobContext): Promise<Record<string, unknown>> {
+    const started = performance.now()
+    const events = await store.pendingEvents(MAX_EVENTS_PER_JOB)
+    if (events.length === 0) return { events: 0, employees: 0, written: false }
+    const ids = [...new Set(events.map((e) => e.employeeId))]
+    let fetched: Map<number, CsvRow> | null = null
+    let fallbackReason: string | null = null
+    try {
+      await client().authenticate({ signal: ctx.signal })
+      fetched = await readByIds(ids, ctx, true)
+    } catch (err) {
+      const lastAttempt = ctx.job.attempts >= ctx.job.maxAttempts
+      if (!isRetryable(err) || !lastAttempt || ctx.signal.aborted) throw err
+      fallbackReason = errorMessage(err)
+      ctx.log.warn({ err }, 'Odoo unreachable on the last attempt; applying the webhook payloads')
+    }
+    // Streamed read and chunked write below: the work yields to the event loop, so webhook answers arriving
+    // meanwhile are not held up by one long synchronous parse or render.
+    const rows = new Map<string, CsvRow>()
+    for (const row of (await readCsvFileRows(settings.csvPath, () => true)) ?? []) rows.set(row[0], row)
+    let updated = 0
+    let missing = 0
+    let fallback: { applied: number, skipped: number[] } | null = null
+    if (fetched !== null) {
+      for (const id of ids) {
+        const key = String(id + settings.offset)
+        const row = fetched.get(id)
+        if (row !== undefined) {
+          rows.set(key, row)
+          updated++
+          continue
+        }
+        // Deleted in Odoo (or never existed): keep the row as Inactive unless told to remove it.
+        missing++
+        if (settings.deleteMode === 'remove') rows.delete(key)
+        else {
+          const current = rows.get(key)
+          if (current !== undefined) current[6] = STATUS_INACTIVE
+        }
+      }
+    } else {
+      fallback = applyPayloads(rows, events)
+    }
+    const sorted = [...rows.values()].sort((a, b) => Number(a[0]) - Number(b[0]))
+    const outcome = await writeStreamIfChanged(settings.csvPath, async (write) => {
+      await write(renderCsv([]))
+      for (let i = 0; i < sorted.length; i += 1000) {
+        await write(renderCsv(sorted.slice(i, i + 1000), false))
+        await setImmediate()
+      }
+    })
+    await store.removeApplied(events.map((e) => e._id))
+    const durationMs = Math.round(performance.now() - started)
+    await store.recordSync({ kind: 'events', jobId: ctx.job._id, rows: rows.size, hash: outcome.hash, written: outcome.written, durationMs, at: new Date() })
+    return {
+      events: events.length,
+      employees: ids.length,
+      updated,
+      missing,
+      rows: rows.size,
+      written: outcome.written,
+      hash: outcome.hash,
+      durationMs,
+      ...(fallback === null
+        ? {}
+        : { fallback: { reason: fallbackReason, appliedFromPayload: fallback.applied, skippedWithoutData: fallback.skipped } })
+    }
+  }
+
+  return { fullSync, applyEvents }
+}
+
+export type OdooService = ReturnType<typeof createOdooService>

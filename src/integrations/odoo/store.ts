@@ -1,0 +1,126 @@
+import type { Collection, Db } from 'mongodb'
+import { ensureIndexes } from '../../lib/indexes.js'
+import { isDuplicateKeyError } from '../../lib/mongo-errors.js'
+
+export const WEBHOOK_EVENTS = ['create', 'update', 'delete', 'archive'] as const
+export type WebhookEvent = typeof WEBHOOK_EVENTS[number]
+
+/** The optional payload n8n sends along; used only when Odoo cannot be reached. */
+export interface EventData {
+  name?: string
+  work_email?: string | false
+  job_title?: string | false
+  active?: boolean
+}
+
+/** One accepted webhook, stored before the 202 so that a crash cannot lose it. */
+export interface EmployeeEventDocument {
+  _id: string
+  event: WebhookEvent
+  employeeId: number
+  data: EventData | null
+  receivedAt: Date
+  /** Always null: an event is deleted once applied (kept as a field so pending queries stay explicit). */
+  appliedAt: Date | null
+}
+
+export interface SyncFacts {
+  kind: 'full' | 'events'
+  jobId: string
+  rows: number
+  hash: string
+  written: boolean
+  durationMs: number
+  at: Date
+}
+
+interface StateDocument {
+  _id: string
+  rewrites: number
+  lastWriteAt: Date | null
+  lastFullSync: SyncFacts | null
+  lastEvents: SyncFacts | null
+}
+
+const STATE_ID = 'hr-csv'
+
+/** MongoDB collections of the Odoo integration: pending webhook events and the last sync facts. */
+export function createOdooStore (db: Db) {
+  const events: Collection<EmployeeEventDocument> = db.collection<EmployeeEventDocument>('odoo_events')
+  const state: Collection<StateDocument> = db.collection<StateDocument>('odoo_state')
+
+  async function init (): Promise<void> {
+    await ensureIndexes(events, [{ key: { appliedAt: 1, receivedAt: 1 }, name: 'appliedAt_receivedAt' }])
+  }
+
+  /** Stores an event; a repeated id (same webhook delivered twice) is kept once. */
+  async function addEvent (event: EmployeeEventDocument): Promise<boolean> {
+    try {
+      await events.insertOne(event)
+      return true
+    } catch (err) {
+      if (isDuplicateKeyError(err)) return false
+      throw err
+    }
+  }
+
+  /**
+   * Stores several events in one insertMany (one write transaction instead of one per event, which is what
+   * keeps a burst's acknowledgements fast). Returns the ids that were already stored (repeated deliveries).
+   */
+  async function addEvents (docs: EmployeeEventDocument[]): Promise<Set<string>> {
+    const duplicates = new Set<string>()
+    if (docs.length === 0) return duplicates
+    try {
+      await events.insertMany(docs, { ordered: false })
+    } catch (err) {
+      const writeErrors = (err as { writeErrors?: Array<{ code?: number, index: number }> | { code?: number, index: number } }).writeErrors
+      const list = writeErrors === undefined ? [] : Array.isArray(writeErrors) ? writeErrors : [writeErrors]
+      if (list.length === 0 || list.some((e) => e.code !== 11000)) throw err
+      for (const e of list) duplicates.add((docs[e.index] as EmployeeEventDocument)._id)
+    }
+    return duplicates
+  }
+
+  function pendingEvents (limit: number): Promise<EmployeeEventDocument[]> {
+    return events.find({ appliedAt: null }).sort({ receivedAt: 1 }).limit(limit).toArray()
+  }
+
+  async function countPending (): Promise<number> {
+    return events.countDocuments({ appliedAt: null })
+  }
+
+  /**
+   * Applied events are deleted, not flagged: the job result keeps the count, and on FerretDB/SQLite an
+   * updateMany costs milliseconds per document while a deleteMany of a thousand takes about a tenth of a second.
+   */
+  async function removeApplied (ids: string[]): Promise<void> {
+    // Small batches: SQLite has one writer, and webhook inserts should not wait behind one long delete.
+    for (let i = 0; i < ids.length; i += 200) await events.deleteMany({ _id: { $in: ids.slice(i, i + 200) } })
+  }
+
+  /** A full sync reads Odoo's current state, which covers every event received before it started. */
+  async function removeReceivedBefore (before: Date): Promise<number> {
+    const result = await events.deleteMany({ receivedAt: { $lt: before } })
+    return result.deletedCount
+  }
+
+  async function recordSync (facts: SyncFacts): Promise<void> {
+    await state.updateOne(
+      { _id: STATE_ID },
+      {
+        $set: { [facts.kind === 'full' ? 'lastFullSync' : 'lastEvents']: facts, ...(facts.written ? { lastWriteAt: facts.at } : {}) },
+        $inc: { rewrites: facts.written ? 1 : 0 }
+      },
+      { upsert: true }
+    )
+  }
+
+  async function getState (): Promise<StateDocument | null> {
+    return state.findOne({ _id: STATE_ID })
+  }
+
+  return { events, init, addEvent, addEvents, pendingEvents, countPending, removeApplied, removeReceivedBefore, recordSync, getState }
+}
+
+export type OdooStore = ReturnType<typeof createOdooStore>

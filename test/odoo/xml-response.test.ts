@@ -1,0 +1,55 @@
+import { createRequire } from 'node:module'
+import { PassThrough } from 'node:stream'
+import t from 'tap'
+import { parseMethodResponse } from '../../src/integrations/odoo/xml-response.js'
+
+const require = createRequire(import.meta.url)
+const Deserializer = require('xmlrpc/lib/deserializer.js') as new () => { deserializeMethodResponse: (s: NodeJS.ReadableStream, cb: (err: { faultCode?: unknown, faultString?: unknown } | null | undefined, value?: unknown) => void) => void }
+const Serializer = require('xmlrpc/lib/serializer.js') as { serializeMethodResponse: (v: unknown) => string, serializeFault: (f: unknown) => string }
+
+/** What the xmlrpc package itself makes of a document: the reference the fast reader must match. */
+function reference (xml: string): Promise<unknown> {
+  return new Promise((resolve) => {
+    const stream = new PassThrough()
+    new Deserializer().deserializeMethodResponse(stream, (err, value) => {
+      resolve(err ? { ok: false, fault: { faultCode: err.faultCode, faultString: err.faultString } } : { ok: true, value })
+    })
+    stream.end(xml)
+  })
+}
+
+const values: unknown[] = [
+  [{ id: 12, name: 'Ada & "Bob" <Lovelace>', work_email: false, department_id: [5, 'Engineering / Data'], active: true }],
+  { server_version: '17.0', server_version_info: [17, 0, 0, 'final', 0], protocol_version: 1 },
+  [], {}, '', 'José 李 ✓ emoji 😀', 7, -3, 1.5, false, true,
+  ['line 1\nline 2', '  spaced  ', 'tab\there', 'apos\'s']
+]
+
+t.test('the fast reader returns exactly what the xmlrpc package returns', async (t) => {
+  for (const value of values) {
+    const xml = Serializer.serializeMethodResponse(value)
+    t.same(parseMethodResponse(xml), await reference(xml), JSON.stringify(value))
+  }
+  const fault = Serializer.serializeFault({ faultCode: 3, faultString: 'Access Denied' })
+  t.same(parseMethodResponse(fault), await reference(fault), 'fault')
+})
+
+t.test('hand-written documents: untyped strings, i8, nil, entities, self-closing tags, whitespace', async (t) => {
+  const docs = [
+    '<?xml version="1.0"?>\n<methodResponse>\n  <params>\n    <param>\n      <value>plain text</value>\n    </param>\n  </params>\n</methodResponse>\n',
+    '<methodResponse><params><param><value><i8>9007199254740993</i8></value></param></params></methodResponse>',
+    '<methodResponse><params><param><value><array><data><value><i4>4</i4></value><value><string/></value><value><string></string></value></data></array></value></param></params></methodResponse>',
+    '<methodResponse><params><param><value><string>&#233;&#x4E2D;&amp;&lt;&gt;&quot;&apos;</string></value></param></params></methodResponse>',
+    '<methodResponse><params><param><value><array><data/></array></value></param></params></methodResponse>',
+    '<methodResponse><params><param><value><struct><member><name>a</name><value><boolean>0</boolean></value></member></struct></value></param></params></methodResponse>'
+  ]
+  for (const xml of docs) t.same(parseMethodResponse(xml), await reference(xml), xml.slice(0, 80))
+})
+
+t.test('anything unusual is left to the package (undefined)', async (t) => {
+  t.equal(parseMethodResponse('<methodResponse><params><param><value><base64>aGk=</base64></value></param></params></methodResponse>'), undefined)
+  t.equal(parseMethodResponse('<methodResponse><params><param><value><dateTime.iso8601>20260101T00:00:00</dateTime.iso8601></value></param></params></methodResponse>'), undefined)
+  t.equal(parseMethodResponse('<methodResponse><params><param><value><![CDATA[x]]></value></param></params></methodResponse>'), undefined, 'an untyped CDATA value')
+  t.equal(parseMethodResponse('<html><title>502</title></html>'), undefined)
+  t.equal(parseMethodResponse('<methodResponse><params><param><value><int>12'), undefined, 'a truncated body')
+})
