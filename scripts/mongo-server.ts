@@ -2,11 +2,9 @@
  * Finds or starts a real MongoDB-wire server for tests, benchmarks and the demo, in this order:
  * MONGODB_URI if set; a `mongod` on PATH; a `ferretdb` on PATH or in Go's bin dir; FerretDB 1.24 built with
  * `go` from the Go module proxy; mongodb-memory-server-core (downloads a mongod where the internet allows).
- * `MONGO_SERVER=mongo-java-server` asks instead for mongo-java-server (H2 file backend, from Maven Central, needs
- * `mvn` and `java`): a second real MongoDB-wire server for comparing benchmark figures.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync, cpSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, chmodSync, cpSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { delimiter, join } from 'node:path'
@@ -144,26 +142,9 @@ async function startMemoryServer (): Promise<MongoServer> {
   return { uri: server.getUri(), description: 'mongodb-memory-server', stop: async () => { await server.stop() } }
 }
 
-/** mongo-java-server with its H2 file backend; the class path comes from scripts/mongo-java-server/pom.xml. */
-async function startMongoJavaServer (): Promise<MongoServer> {
-  const project = join(import.meta.dirname, 'mongo-java-server')
-  const dir = mkdtempSync(join(tmpdir(), 'gateway-mongo-java-server-'))
-  const classpathFile = join(dir, 'classpath.txt')
-  log('resolving mongo-java-server with mvn')
-  const resolve = spawnSync('mvn', ['-q', '-f', join(project, 'pom.xml'), 'dependency:build-classpath', `-Dmdep.outputFile=${classpathFile}`], { encoding: 'utf8' })
-  if (resolve.status !== 0) throw new Error(`mvn could not resolve mongo-java-server: ${resolve.stdout}${resolve.stderr}`)
-  const port = await freePort()
-  const classpath = readFileSync(classpathFile, 'utf8').trim()
-  const child = spawn('java', ['-cp', classpath, join(project, 'Launcher.java'), String(port), join(dir, 'data.mv')], { stdio: ['ignore', 'ignore', 'inherit'] })
-  const uri = `mongodb://127.0.0.1:${port}`
-  await waitUntilUp(uri, child, 60_000)
-  return { uri, description: 'mongo-java-server 1.47 on H2', stop: stopper(child, dir) }
-}
-
 export async function provisionMongo (): Promise<MongoServer> {
   const given = process.env.MONGODB_URI
   if (given !== undefined && given !== '') return { uri: given, description: 'MONGODB_URI', stop: async () => {} }
-  if (process.env.MONGO_SERVER === 'mongo-java-server') return startMongoJavaServer()
 
   const mongod = onPath('mongod')
   if (mongod !== null) return startMongod(mongod)
