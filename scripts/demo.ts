@@ -8,44 +8,14 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
-import { startInsightSandbox } from '../src/integrations/insight/sandbox/demo.js'
-import { startBoboSandbox } from '../src/integrations/bobo/sandbox/demo.js'
-import { odooSandbox } from '../src/integrations/odoo/sandbox/demo.js'
 import { provisionMongo } from './mongo-server.js'
-import { startTracosSandbox } from '../src/integrations/tracos/sandbox/index.js'
-
-/** A sandbox upstream: started before the gateway; `env` points the gateway at it. */
-export interface Sandbox {
-  name: string
-  env: Record<string, string>
-  /** Lines for the "Try:" list; `BASE` is replaced by the gateway URL and `KEY` by the demo API key. */
-  examples?: string[]
-  close: () => Promise<void>
-}
-
-export interface SandboxOptions {
-  /** Folder for the demo's files (CSV output, inbound/outbound folders, …). */
-  dataDir: string
-  /** The demo's MongoDB-wire server, for sandboxes that seed data (e.g. TracOS work orders). */
-  mongoUri: string
-  /** The database the gateway uses. */
-  mongoDb: string
-}
-
-/** One line per integration: each starts its simulators and returns the variables that point at them. */
-const sandboxes: Array<(options: SandboxOptions) => Promise<Sandbox>> = [
-  startInsightSandbox,
-  startTracosSandbox,
-  startBoboSandbox,
-  odooSandbox
-]
+import { startSandboxes } from './sandboxes.js'
 
 const mongo = await provisionMongo()
 const dataDir = join(process.cwd(), 'data', 'demo')
 mkdirSync(dataDir, { recursive: true })
-const started: Sandbox[] = []
 const mongoDb = process.env.MONGODB_DB || 'gateway_demo'
-for (const start of sandboxes) started.push(await start({ dataDir, mongoUri: mongo.uri, mongoDb }))
+const started = await startSandboxes({ dataDir, mongoUri: mongo.uri, mongoDb })
 
 const apiKey = process.env.GATEWAY_API_KEYS || `demo-${randomBytes(12).toString('hex')}`
 const readKey = process.env.GATEWAY_READ_KEYS || `demo-read-${randomBytes(12).toString('hex')}`

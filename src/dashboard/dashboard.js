@@ -380,7 +380,7 @@ function lastRun (job) {
   if (job === undefined) return h('p', { class: 'muted' }, 'Last run: none finished yet.')
   const counts = headline(job.result)
   return [
-    h('p', {}, 'Last run: ', outcome(job.status), ' ',
+    h('p', {}, 'Last run: ', outcome(job.status), ' ', h('span', { class: 'kind', 'data-kind': job.kind }, job.kind), ' · ',
       h('time', { datetime: job.finishedAt ?? job.updatedAt, title: job.finishedAt ?? job.updatedAt }, relative(job.finishedAt ?? job.updatedAt)),
       job.startedAt && job.finishedAt ? `, took ${formatDuration(Date.parse(job.finishedAt) - Date.parse(job.startedAt))}` : '',
       ' · ', jsonLink(job)),
@@ -608,7 +608,9 @@ async function track (id) {
 function summary (data) {
   const parts = []
   if (typeof data?.message === 'string') parts.push(data.message)
-  if (Array.isArray(data?.files)) parts.push(`${data.files.length} file(s) accepted${data.files.map((f) => typeof f.rows === 'number' ? `, ${f.rows} rows` : '').join('')}`)
+  if (Array.isArray(data?.files)) {
+    parts.push(`${data.files.length} file(s) stored${data.files.map((f) => typeof f.accepted === 'number' ? `, ${f.accepted} rows accepted${f.rejectedCount ? ` (${f.rejectedCount} rejected)` : ''}` : '').join('')}`)
+  }
   if (typeof data?.jobId === 'string') parts.push(`job ${data.jobId} ${data.status ?? ''}`.trim())
   return parts.length > 0 ? parts.join(' · ') : 'accepted'
 }
