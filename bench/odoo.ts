@@ -6,7 +6,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -17,6 +16,7 @@ import { MongoClient } from 'mongodb'
 import pLimit from 'p-limit'
 import { request } from 'undici'
 import type { SimEmployee } from '../src/integrations/odoo/sandbox/employees.js'
+import { freePort } from '../scripts/mongo-server.js'
 
 const EMPLOYEES = Number(process.env.BENCH_ODOO_EMPLOYEES ?? 100_000)
 const EVENTS = Number(process.env.BENCH_ODOO_EVENTS ?? 1_000)
@@ -60,16 +60,6 @@ function percentile (values: number[], p: number): number {
 async function post (url: string, body: unknown): Promise<{ status: number, json: Record<string, unknown> }> {
   const res = await request(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': API_KEY }, body: body === undefined ? undefined : JSON.stringify(body) })
   return { status: res.statusCode, json: await res.body.json() as Record<string, unknown> }
-}
-
-async function freePort (): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer()
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port
-      server.close(() => { resolve(port) })
-    })
-  })
 }
 
 /** Peak and current RSS of a process, from /proc (VmHWM is the kernel's high-water mark). */

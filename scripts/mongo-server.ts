@@ -29,7 +29,8 @@ function onPath (name: string): string | null {
   return null
 }
 
-async function freePort (): Promise<number> {
+/** A TCP port on loopback that nothing listens on right now. */
+export async function freePort (): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer()
     server.once('error', reject)

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { MongoClient } from 'mongodb'
 import pLimit from 'p-limit'
 import t from 'tap'
+import { freePort } from '../../scripts/mongo-server.js'
 import { generateEmployees } from '../../src/integrations/odoo/sandbox/employees.js'
 import type { SimEmployee } from '../../src/integrations/odoo/sandbox/employees.js'
 import { dropDatabaseAfter, freshDbName, mongoUri, TEST_API_KEY, waitFor } from '../helpers/app.js'
@@ -14,16 +14,6 @@ import { spawnTs, type Spawned } from '../helpers/process.js'
 import { startSimulator, tempDir } from '../helpers/odoo-sandbox.js'
 
 const sha = (s: string | Buffer): string => createHash('sha256').update(s).digest('hex')
-
-async function freePort (): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer()
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port
-      server.close(() => { resolve(port) })
-    })
-  })
-}
 
 /** The real server entry point (src/server.ts) in its own process, ready once /health answers. */
 async function startGateway (env: Record<string, string>): Promise<{ proc: Spawned, base: string }> {
