@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify'
 import { systemIntegration } from '../../src/integrations/system/index.js'
 import { tracosIntegration } from '../../src/integrations/tracos/index.js'
 import { authHeaders, build, freshDbName, waitForStatus } from './app.js'
+import type { RunResult } from '../../src/integrations/tracos/sync.js'
 
 interface Teardown { teardown: (fn: () => unknown) => void }
 
@@ -38,20 +39,8 @@ export async function buildTracos (t: Teardown, dirs: TracosDirs, overrides: Rec
   return build(t, { env: tracosEnv(dirs, overrides), integrations: [systemIntegration, tracosIntegration] })
 }
 
-export interface RunResultBody {
-  direction: string
-  files: number
-  read: number
-  inserted: number
-  updated: number
-  unchanged: number
-  rejected: number
-  rejectedOrders: number
-  duplicates: number
-  exported: number
-  exportFailed: number
-  errors: Array<{ file: string, problems: Array<{ field: string, message: string, item?: number, orderNo?: unknown }> }>
-}
+/** The job result as the API returns it: the run's own result type. */
+export type RunResultBody = RunResult
 
 /** POST /tracos/run and wait for the job; returns the job (result or error). */
 export async function runTracos (app: FastifyInstance, body?: Record<string, unknown>, statuses = ['succeeded']) {
