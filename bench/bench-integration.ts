@@ -1,6 +1,9 @@
 import type { Integration } from '../src/integration.js'
 
-/** No-op jobs for the job-engine benchmark; `bench.record` notes each execution so duplicates can be counted. */
+/**
+ * No-op jobs for the job-engine benchmark. With `params.record` a job notes its execution in `bench_runs` so the
+ * multi-instance run can count duplicates; without it the handler does nothing at all.
+ */
 export const benchIntegration: Integration = {
   name: 'bench',
   setup ({ db }) {
@@ -8,8 +11,8 @@ export const benchIntegration: Integration = {
     return {
       jobs: {
         'bench.noop': {
-          async handler ({ job }) {
-            await runs.insertOne({ jobId: job._id, pid: process.pid })
+          async handler ({ job, params }) {
+            if (params.record === true) await runs.insertOne({ jobId: job._id, pid: process.pid })
             return null
           }
         }

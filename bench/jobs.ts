@@ -1,6 +1,7 @@
 /**
  * bench:jobs — enqueue and complete N no-op jobs on one gateway instance (throughput, claim latency), then run
- * 3 gateway processes on one database and count jobs that ran more than once. Prints one JSON line.
+ * 3 gateway processes on one database and count jobs that ran more than once; `serverFloor` is what the server
+ * itself allows (the cost of one single-document update, and the jobs/s that implies). Prints one JSON line.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -26,10 +27,10 @@ function percentile (values: number[], p: number): number {
 /** Live backlog the producer keeps at most: a steady stream of triggers rather than one giant burst. */
 const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 50)
 
-async function enqueueAll (store: ReturnType<typeof createJobStore>, n: number): Promise<void> {
+async function enqueueAll (store: ReturnType<typeof createJobStore>, n: number, params: Record<string, unknown> = {}): Promise<void> {
   for (let i = 0; i < n; i += 100) {
     while ((await store.collection.countDocuments({})) > BACKLOG) await sleep(5)
-    await Promise.all(Array.from({ length: Math.min(100, n - i) }, () => store.enqueue('bench.noop', {})))
+    await Promise.all(Array.from({ length: Math.min(100, n - i) }, () => store.enqueue('bench.noop', params)))
   }
 }
 
@@ -75,7 +76,7 @@ async function threeInstances (): Promise<{ jobs: number, processes: number, sec
   const env = { MONGODB_URI: uri, MONGODB_DB: dbName, LOG_LEVEL: 'warn', JOBS_CONCURRENCY: '8', JOBS_POLL_INTERVAL_MS: '20', SCHEDULER_ENABLED: 'false', ALLOW_NO_AUTH: 'true' }
   const workers = await Promise.all([startProcess(env), startProcess(env), startProcess(env)])
   const started = performance.now()
-  await enqueueAll(store, MULTI_JOBS)
+  await enqueueAll(store, MULTI_JOBS, { record: true })
   while ((await store.doneCollection.countDocuments({ status: 'succeeded' })) < MULTI_JOBS) await sleep(200)
   const seconds = (performance.now() - started) / 1000
   for (const w of workers) w.kill('SIGTERM')
@@ -95,8 +96,30 @@ async function serverName (): Promise<string> {
   return typeof info.ferretdbVersion === 'string' ? `FerretDB ${info.ferretdbVersion}` : `MongoDB ${String(info.version)}`
 }
 
+/**
+ * What the server allows at best: the time of one single-document update by `_id` (a job changes state at least
+ * twice, queued → running → finished, and each change is one conditional update of one document). FerretDB on
+ * SQLite commits every updated document in its own transaction, so this bounds jobs/s whatever the engine does.
+ */
+async function serverFloor (): Promise<{ updateMs: number, insertManyPerDocMs: number, ceilingJobsPerSec: number }> {
+  const client = new MongoClient(uri)
+  const db = client.db(`bench_floor_${randomBytes(4).toString('hex')}`)
+  const docs = db.collection<{ _id: string, n: number }>('floor')
+  await docs.insertMany(Array.from({ length: 100 }, (_, i) => ({ _id: `d${i}`, n: 0 })))
+  let started = performance.now()
+  for (let i = 0; i < 300; i++) await docs.updateOne({ _id: `d${i % 100}` }, { $inc: { n: 1 } })
+  const updateMs = (performance.now() - started) / 300
+  started = performance.now()
+  for (let b = 0; b < 20; b++) await docs.insertMany(Array.from({ length: 50 }, (_, i) => ({ _id: `b${b}-${i}`, n: 0 })))
+  const insertManyPerDocMs = (performance.now() - started) / 1000
+  await db.dropDatabase()
+  await client.close()
+  return { updateMs: Number(updateMs.toFixed(2)), insertManyPerDocMs: Number(insertManyPerDocMs.toFixed(3)), ceilingJobsPerSec: Math.round(1000 / (2 * updateMs)) }
+}
+
 const server = await serverName()
+const floor = await serverFloor()
 const single = await singleInstance()
 const multi = await threeInstances()
-process.stdout.write(`${JSON.stringify({ bench: 'jobs', server, jobs: JOBS, backlog: BACKLOG, ...single, multiInstance: multi })}\n`)
+process.stdout.write(`${JSON.stringify({ bench: 'jobs', server, jobs: JOBS, backlog: BACKLOG, ...single, multiInstance: multi, serverFloor: floor })}\n`)
 process.exit(0)

@@ -135,7 +135,14 @@ export function createJobRunner (store: JobStore, locks: Locks, registry: JobReg
       return
     }
 
-    const heartbeat = setInterval(() => { void beat() }, Math.max(100, Math.floor(leaseMs / 3)))
+    let beating: Promise<void> | null = null
+    const heartbeat = setInterval(() => { beating ??= beat().finally(() => { beating = null }) }, Math.max(100, Math.floor(leaseMs / 3)))
+    // Before the final write: no heartbeat may be in flight. A server that applies an update as read-then-write
+    // (FerretDB) would otherwise let a late heartbeat write back the running state over the final one.
+    const stopHeartbeat = async (): Promise<void> => {
+      clearInterval(heartbeat)
+      await beating
+    }
     const timeoutMs = definition.timeoutMs ?? options.defaultTimeoutMs
     const timeout = setTimeout(() => {
       controller.abort(new JobAbort('timeout', `job exceeded its time limit of ${timeoutMs} ms`))
@@ -168,6 +175,7 @@ export function createJobRunner (store: JobStore, locks: Locks, registry: JobReg
         outcome = { ok: false, error: controller.signal.aborted ? controller.signal.reason : error }
       }
       await progress.settle()
+      await stopHeartbeat()
 
       if (outcome.ok) {
         if (await store.succeed(job._id, owner, outcome.value)) {
