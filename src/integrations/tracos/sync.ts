@@ -5,6 +5,7 @@ import type { ClientFiles } from './client-files.js'
 import { listInbound, readInbound, removeStaleTemps, type ReadOutcome } from './client-files.js'
 import { clientToTracos, tracosToClient, type ClientWorkOrder, type Problem, type TracosFields } from './translate.js'
 import type { WorkOrderDocument, WorkOrders } from './workorders.js'
+import { createPhaseTimer, type PhasesMs, type PhaseTimer } from './phases.js'
 
 export type Direction = 'inbound' | 'outbound' | 'both'
 
@@ -32,6 +33,8 @@ export interface RunResult {
   errors: FileError[]
   /** True when more errors happened than `errors` lists. */
   errorsTruncated: boolean
+  /** Wall-clock milliseconds per phase (file listing, reads, validation, MongoDB reads and writes, outbound file writes, marking synced, archiving, rejecting). */
+  phasesMs: PhasesMs
 }
 
 const MAX_ERRORS = 200
@@ -57,30 +60,32 @@ export function createTracosSync (workOrders: WorkOrders, files: ClientFiles, op
   const readLimit = pLimit(options.concurrency)
 
   async function run (direction: Direction, ctx: RunContext): Promise<RunResult> {
-    const result: RunResult = { direction, files: 0, read: 0, inserted: 0, updated: 0, unchanged: 0, rejected: 0, rejectedOrders: 0, duplicates: 0, exported: 0, exportFailed: 0, errors: [], errorsTruncated: false }
+    const timer = createPhaseTimer()
+    const result: RunResult = { direction, files: 0, read: 0, inserted: 0, updated: 0, unchanged: 0, rejected: 0, rejectedOrders: 0, duplicates: 0, exported: 0, exportFailed: 0, errors: [], errorsTruncated: false, phasesMs: timer.snapshot() }
     const addError = (error: FileError): void => {
       if (result.errors.length < MAX_ERRORS) result.errors.push(error)
       else result.errorsTruncated = true
     }
-    if (direction !== 'outbound') await inbound(result, addError, ctx, direction === 'both')
-    if (direction !== 'inbound') await outbound(result, addError, ctx)
+    if (direction !== 'outbound') await inbound(result, addError, ctx, timer, direction === 'both')
+    if (direction !== 'inbound') await outbound(result, addError, ctx, timer)
+    result.phasesMs = timer.snapshot()
     return result
   }
 
-  async function inbound (result: RunResult, addError: (e: FileError) => void, ctx: RunContext, exportInline: boolean): Promise<void> {
-    if (exportInline) await prepareOutbound(ctx)
+  async function inbound (result: RunResult, addError: (e: FileError) => void, ctx: RunContext, timer: PhaseTimer, exportInline: boolean): Promise<void> {
+    if (exportInline) await timer.time('list', () => prepareOutbound(ctx))
     try {
       await access(options.inboundDir)
     } catch {
       throw new Error(`inbound folder ${options.inboundDir} does not exist or cannot be read`)
     }
-    const names = await listInbound(options.inboundDir)
+    const names = await timer.time('list', () => listInbound(options.inboundDir))
     result.files = names.length
     const seen = new Set<number>()
     for (let start = 0; start < names.length; start += options.batchSize) {
       ctx.signal?.throwIfAborted()
       const page = names.slice(start, start + options.batchSize)
-      const outcomes: ReadOutcome[] = await Promise.all(page.map((name) => readLimit(() => readInbound(options.inboundDir, name))))
+      const outcomes: ReadOutcome[] = await timer.time('read', () => Promise.all(page.map((name) => readLimit(() => readInbound(options.inboundDir, name)))))
       // Last write wins inside the page (files are in name order); later pages overwrite earlier ones.
       const byNumber = new Map<number, TracosFields>()
       const imported: string[] = []
@@ -91,10 +96,12 @@ export function createTracosSync (workOrders: WorkOrders, files: ClientFiles, op
         }
         const fields: TracosFields[] = []
         const problems: Problem[] = []
-        outcome.orders.forEach((order, index) => {
-          const translated = clientToTracos(order, outcome.single ? undefined : index)
-          if (translated.ok) fields.push(translated.fields)
-          else problems.push(...translated.problems)
+        timer.timeSync('validate', () => {
+          outcome.orders.forEach((order, index) => {
+            const translated = clientToTracos(order, outcome.single ? undefined : index)
+            if (translated.ok) fields.push(translated.fields)
+            else problems.push(...translated.problems)
+          })
         })
         // A file is imported whole or not at all, so that fixing and re-dropping it is simple.
         if (problems.length > 0) {
@@ -112,19 +119,19 @@ export function createTracosSync (workOrders: WorkOrders, files: ClientFiles, op
         result.read += fields.length
         imported.push(outcome.name)
       }
-      const classified = await workOrders.classify([...byNumber.values()])
+      const classified = await timer.time('mongoRead', () => workOrders.classify([...byNumber.values()]))
       result.unchanged += classified.unchanged
       if (exportInline) {
         // Both directions: new and changed orders are exported in this pass, so they are stored already
         // synced (one write each instead of an unsynced write plus a mark-synced write). Files first: a crash
         // before the database write leaves the inbound file in place, and the next run does it again.
         const changed = [...classified.inserts, ...classified.updates.map((u) => u.fields)]
-        const failures = await files.writeOutbound(changed.map((fields) => tracosToClient(fields)))
+        const failures = await timer.time('outboundWrite', () => files.writeOutbound(changed.map((fields) => tracosToClient(fields))))
         const written = { inserts: classified.inserts.filter((f) => !failures.has(f.number)), updates: classified.updates.filter((u) => !failures.has(u.fields.number)) }
         const unwritten = { inserts: classified.inserts.filter((f) => failures.has(f.number)), updates: classified.updates.filter((u) => failures.has(u.fields.number)) }
-        const synced = await workOrders.write(written, new Date())
+        const synced = await timer.time('mongoWrite', () => workOrders.write(written, new Date()))
         // Not exported: stored unsynced, so the outbound pass (or the next run) tries again.
-        const pending = await workOrders.write(unwritten, null)
+        const pending = await timer.time('mongoWrite', () => workOrders.write(unwritten, null))
         result.inserted += synced.inserted + pending.inserted
         result.updated += synced.updated + pending.updated
         result.exported += written.inserts.length + written.updates.length
@@ -132,12 +139,12 @@ export function createTracosSync (workOrders: WorkOrders, files: ClientFiles, op
           throw new Error(`outbound folder ${options.outboundDir}: ${[...failures.values()][0] ?? 'write failed'}`)
         }
       } else {
-        const counts = await workOrders.write(classified, null)
+        const counts = await timer.time('mongoWrite', () => workOrders.write(classified, null))
         result.inserted += counts.inserted
         result.updated += counts.updated
       }
       // Only after the database holds them: a crash before this re-reads the files next run (unchanged then).
-      for (const failure of await files.finishImported(imported)) {
+      for (const failure of await timer.time('archive', () => files.finishImported(imported))) {
         addError({ file: failure.name, problems: [{ field: '(file)', message: failure.message }] })
       }
       ctx.progress?.(Math.min(start + page.length, names.length), names.length, 'inbound files')
@@ -150,7 +157,7 @@ export function createTracosSync (workOrders: WorkOrders, files: ClientFiles, op
       addError({ file: name, problems })
       ctx.log.warn({ file: name, problems: problems.slice(0, 5) }, 'tracos inbound file rejected')
       try {
-        await files.reject(name, problems)
+        await timer.time('reject', () => files.reject(name, problems))
       } catch (err) {
         addError({ file: name, problems: [{ field: '(file)', message: `could not be moved to the rejected folder: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }] })
       }
@@ -163,12 +170,12 @@ export function createTracosSync (workOrders: WorkOrders, files: ClientFiles, op
     if (stale > 0) ctx.log.info({ removed: stale }, 'removed temp files left by an interrupted export')
   }
 
-  async function outbound (result: RunResult, addError: (e: FileError) => void, ctx: RunContext): Promise<void> {
-    await prepareOutbound(ctx)
+  async function outbound (result: RunResult, addError: (e: FileError) => void, ctx: RunContext, timer: PhaseTimer): Promise<void> {
+    await timer.time('list', () => prepareOutbound(ctx))
     let after = 0
     for (;;) {
       ctx.signal?.throwIfAborted()
-      const page = await workOrders.findUnsynced(after, options.batchSize)
+      const page = await timer.time('mongoRead', () => workOrders.findUnsynced(after, options.batchSize))
       if (page.length === 0) break
       after = (page[page.length - 1] as WorkOrderDocument).number
       const orders: ClientWorkOrder[] = []
@@ -184,7 +191,7 @@ export function createTracosSync (workOrders: WorkOrders, files: ClientFiles, op
           addError({ file: `workorder_${doc.number}.json`, problems: [{ orderNo: doc.number, field: 'status', message: (err as Error).message }] })
         }
       }
-      const writeFailures = await files.writeOutbound(orders)
+      const writeFailures = await timer.time('outboundWrite', () => files.writeOutbound(orders))
       if (orders.length > 0 && writeFailures.size === orders.length) {
         // Nothing could be written (folder missing rights, disk full): fail the run, everything stays unsynced.
         throw new Error(`outbound folder ${options.outboundDir}: ${[...writeFailures.values()][0] ?? 'write failed'}`)
@@ -197,7 +204,7 @@ export function createTracosSync (workOrders: WorkOrders, files: ClientFiles, op
         if (!writeFailures.has(order.orderNo)) exportedDocs.push(translatedDocs.get(order.orderNo) as WorkOrderDocument)
       }
       // Only after the files are in place: a crash before this re-exports the same content next run.
-      await workOrders.markSynced(exportedDocs, failed, new Date())
+      await timer.time('markSynced', () => workOrders.markSynced(exportedDocs, failed, new Date()))
       result.exported += exportedDocs.length
       result.exportFailed += failed.length
       ctx.progress?.(result.exported, null, 'outbound orders')
