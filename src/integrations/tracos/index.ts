@@ -22,7 +22,7 @@ const config = {
   TRACOS_COLLECTION: Type.String({ minLength: 1, default: 'workorders', description: 'TracOS work-order collection.' }),
   TRACOS_MONGO_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 20, default: 3, description: 'Attempts per MongoDB operation on transient errors (network, not primary, SQLITE_BUSY).' }),
   TRACOS_MONGO_RETRY_DELAY_MS: Type.Integer({ minimum: 0, default: 500, description: 'First delay between MongoDB attempts; doubles per retry.' }),
-  TRACOS_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 20000, default: 5000, description: 'Files (inbound) or orders (outbound) handled per database round (each round reads the existing orders in one query).' }),
+  TRACOS_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 20000, default: 10000, description: 'Files (inbound) or orders (outbound) handled per database round (each round reads the existing orders in one query).' }),
   TRACOS_FILE_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 256, default: 32, description: 'Files read, written or moved at once.' })
 }
 

@@ -66,13 +66,25 @@ export function createTracosSync (workOrders: WorkOrders, files: ClientFiles, op
       if (result.errors.length < MAX_ERRORS) result.errors.push(error)
       else result.errorsTruncated = true
     }
-    if (direction !== 'outbound') await inbound(result, addError, ctx, timer, direction === 'both')
-    if (direction !== 'inbound') await outbound(result, addError, ctx, timer)
+    const found = direction === 'outbound' ? null : await inbound(result, addError, ctx, timer, direction === 'both')
+    if (direction !== 'inbound') {
+      if (found === null || found.unsynced === null) await outbound(result, addError, ctx, timer)
+      else {
+        // The inbound scan found every unsynced order: export those the inbound pass did not write itself (it
+        // exported them, or stored them unsynced after a failed file write: the next run tries those again).
+        await exportPage(found.unsynced.filter((doc) => !found.touched.has(doc.number)), result, addError, timer, found.pending)
+        ctx.log.info({ exported: result.exported, failed: result.exportFailed }, 'tracos outbound done')
+      }
+    }
     result.phasesMs = timer.snapshot()
     return result
   }
 
-  async function inbound (result: RunResult, addError: (e: FileError) => void, ctx: RunContext, timer: PhaseTimer, exportInline: boolean): Promise<void> {
+  /**
+   * Returns, when `exportInline`, the unsynced orders the first page's query found (null: not looked for or
+   * too many), the numbers this pass wrote (exported already, or failed to be) and those that failed.
+   */
+  async function inbound (result: RunResult, addError: (e: FileError) => void, ctx: RunContext, timer: PhaseTimer, exportInline: boolean): Promise<{ unsynced: WorkOrderDocument[] | null, touched: Set<number>, pending: number[] }> {
     if (exportInline) await timer.time('list', () => prepareOutbound(ctx))
     try {
       await access(options.inboundDir)
@@ -82,6 +94,9 @@ export function createTracosSync (workOrders: WorkOrders, files: ClientFiles, op
     const names = await timer.time('list', () => listInbound(options.inboundDir))
     result.files = names.length
     const seen = new Set<number>()
+    const touched = new Set<number>()
+    const pending: number[] = []
+    let unsynced: WorkOrderDocument[] | null = null
     for (let start = 0; start < names.length; start += options.batchSize) {
       ctx.signal?.throwIfAborted()
       const page = names.slice(start, start + options.batchSize)
@@ -119,7 +134,13 @@ export function createTracosSync (workOrders: WorkOrders, files: ClientFiles, op
         result.read += fields.length
         imported.push(outcome.name)
       }
-      const classified = await timer.time('mongoRead', () => workOrders.classify([...byNumber.values()]))
+      // Both directions: the first page's query also lists the unsynced orders, which spares the outbound
+      // pass its own scan of the collection.
+      const unsyncedLimit = exportInline && start === 0 ? options.batchSize : undefined
+      const classified = await timer.time('mongoRead', () => workOrders.classify([...byNumber.values()], { unsyncedLimit }))
+      if (start === 0) unsynced = classified.unsynced
+      for (const fields of classified.inserts) touched.add(fields.number)
+      for (const { fields } of classified.updates) touched.add(fields.number)
       result.unchanged += classified.unchanged
       if (exportInline) {
         // Both directions: new and changed orders are exported in this pass, so they are stored already
@@ -130,10 +151,13 @@ export function createTracosSync (workOrders: WorkOrders, files: ClientFiles, op
         const written = { inserts: classified.inserts.filter((f) => !failures.has(f.number)), updates: classified.updates.filter((u) => !failures.has(u.fields.number)) }
         const unwritten = { inserts: classified.inserts.filter((f) => failures.has(f.number)), updates: classified.updates.filter((u) => failures.has(u.fields.number)) }
         const synced = await timer.time('mongoWrite', () => workOrders.write(written, new Date()))
-        // Not exported: stored unsynced, so the outbound pass (or the next run) tries again.
-        const pending = await timer.time('mongoWrite', () => workOrders.write(unwritten, null))
-        result.inserted += synced.inserted + pending.inserted
-        result.updated += synced.updated + pending.updated
+        // Not exported: stored unsynced, so a later outbound pass tries again.
+        const stored = await timer.time('mongoWrite', () => workOrders.write(unwritten, null))
+        pending.push(...failures.keys())
+        result.exportFailed += failures.size
+        for (const [number, message] of failures) addError({ file: `workorder_${number}.json`, problems: [{ orderNo: number, field: '(file)', message }] })
+        result.inserted += synced.inserted + stored.inserted
+        result.updated += synced.updated + stored.updated
         result.exported += written.inserts.length + written.updates.length
         if (failures.size > 0 && failures.size === changed.length) {
           throw new Error(`outbound folder ${options.outboundDir}: ${[...failures.values()][0] ?? 'write failed'}`)
@@ -150,6 +174,7 @@ export function createTracosSync (workOrders: WorkOrders, files: ClientFiles, op
       ctx.progress?.(Math.min(start + page.length, names.length), names.length, 'inbound files')
     }
     ctx.log.info({ files: result.files, read: result.read, inserted: result.inserted, updated: result.updated, unchanged: result.unchanged, rejected: result.rejected }, 'tracos inbound done')
+    return { unsynced, touched, pending }
 
     async function rejectFile (name: string, problems: Problem[], orders: number): Promise<void> {
       result.rejected++
@@ -178,39 +203,48 @@ export function createTracosSync (workOrders: WorkOrders, files: ClientFiles, op
       const page = await timer.time('mongoRead', () => workOrders.findUnsynced(after, options.batchSize))
       if (page.length === 0) break
       after = (page[page.length - 1] as WorkOrderDocument).number
-      const orders: ClientWorkOrder[] = []
-      const exportedDocs: WorkOrderDocument[] = []
-      const failed: number[] = []
-      const translatedDocs = new Map<number, WorkOrderDocument>()
-      for (const doc of page) {
-        try {
-          orders.push(tracosToClient(doc))
-          translatedDocs.set(doc.number, doc)
-        } catch (err) {
-          failed.push(doc.number)
-          addError({ file: `workorder_${doc.number}.json`, problems: [{ orderNo: doc.number, field: 'status', message: (err as Error).message }] })
-        }
-      }
-      const writeFailures = await timer.time('outboundWrite', () => files.writeOutbound(orders))
-      if (orders.length > 0 && writeFailures.size === orders.length) {
-        // Nothing could be written (folder missing rights, disk full): fail the run, everything stays unsynced.
-        throw new Error(`outbound folder ${options.outboundDir}: ${[...writeFailures.values()][0] ?? 'write failed'}`)
-      }
-      for (const [number, message] of writeFailures) {
-        failed.push(number)
-        addError({ file: `workorder_${number}.json`, problems: [{ orderNo: number, field: '(file)', message }] })
-      }
-      for (const order of orders) {
-        if (!writeFailures.has(order.orderNo)) exportedDocs.push(translatedDocs.get(order.orderNo) as WorkOrderDocument)
-      }
-      // Only after the files are in place: a crash before this re-exports the same content next run.
-      await timer.time('markSynced', () => workOrders.markSynced(exportedDocs, failed, new Date()))
-      result.exported += exportedDocs.length
-      result.exportFailed += failed.length
+      await exportPage(page, result, addError, timer)
       ctx.progress?.(result.exported, null, 'outbound orders')
       if (page.length < options.batchSize) break
     }
     ctx.log.info({ exported: result.exported, failed: result.exportFailed }, 'tracos outbound done')
+  }
+
+  /**
+   * Writes the files of a page of orders (sorted by number), then marks the written ones synced.
+   * `keepUnsynced`: numbers inside the page's range that must stay unsynced although not in the page.
+   */
+  async function exportPage (page: WorkOrderDocument[], result: RunResult, addError: (e: FileError) => void, timer: PhaseTimer, keepUnsynced: number[] = []): Promise<void> {
+    if (page.length === 0) return
+    const orders: ClientWorkOrder[] = []
+    const exportedDocs: WorkOrderDocument[] = []
+    const failed: number[] = []
+    const translatedDocs = new Map<number, WorkOrderDocument>()
+    for (const doc of page) {
+      try {
+        orders.push(tracosToClient(doc))
+        translatedDocs.set(doc.number, doc)
+      } catch (err) {
+        failed.push(doc.number)
+        addError({ file: `workorder_${doc.number}.json`, problems: [{ orderNo: doc.number, field: 'status', message: (err as Error).message }] })
+      }
+    }
+    const writeFailures = await timer.time('outboundWrite', () => files.writeOutbound(orders))
+    if (orders.length > 0 && writeFailures.size === orders.length) {
+      // Nothing could be written (folder missing rights, disk full): fail the run, everything stays unsynced.
+      throw new Error(`outbound folder ${options.outboundDir}: ${[...writeFailures.values()][0] ?? 'write failed'}`)
+    }
+    for (const [number, message] of writeFailures) {
+      failed.push(number)
+      addError({ file: `workorder_${number}.json`, problems: [{ orderNo: number, field: '(file)', message }] })
+    }
+    for (const order of orders) {
+      if (!writeFailures.has(order.orderNo)) exportedDocs.push(translatedDocs.get(order.orderNo) as WorkOrderDocument)
+    }
+    // Only after the files are in place: a crash before this re-exports the same content next run.
+    await timer.time('markSynced', () => workOrders.markSynced(exportedDocs, [...failed, ...keepUnsynced], new Date()))
+    result.exported += exportedDocs.length
+    result.exportFailed += failed.length
   }
 
   return { run }

@@ -1,0 +1,71 @@
+import { mkdir, rmdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import t from 'tap'
+import { MongoClient } from 'mongodb'
+import { mongoUri } from '../helpers/app.js'
+import { buildTracos, clientOrder, list, readJson, runTracos, tracosDirs, tracosEnv, writeJson } from '../helpers/tracos-env.js'
+
+async function workorders (t: { teardown: (fn: () => unknown) => void }, dbName: string) {
+  const client = new MongoClient(mongoUri())
+  await client.connect()
+  t.teardown(async () => {
+    await client.db(dbName).dropDatabase().catch(() => {})
+    await client.close()
+  })
+  return client.db(dbName).collection('workorders')
+}
+
+/** A TracOS-side order changed by someone else (not synced). */
+function tracosOrder (number: number, status: string): Record<string, unknown> {
+  return { number, title: `TracOS #${number}`, description: 'set in TracOS', status, createdAt: new Date('2026-01-01T00:00:00Z'), updatedAt: new Date('2026-01-02T00:00:00Z'), deleted: false, deletedAt: null, isSynced: false }
+}
+
+t.test('a both run exports the unsynced orders its inbound query found, and leaves a failed one unsynced', async (t) => {
+  const dirs = await tracosDirs(t)
+  const env = tracosEnv(dirs)
+  const app = await buildTracos(t, dirs, env)
+  const col = await workorders(t, env.MONGODB_DB as string)
+
+  // 6 and 7 imported inbound-only: stored unsynced.
+  await writeJson(dirs.inbound, '6.json', clientOrder(6, { isDone: true }))
+  await writeJson(dirs.inbound, '7.json', clientOrder(7))
+  t.match((await runTracos(app, { direction: 'inbound' })).result, { inserted: 2, exported: 0 })
+  await col.insertOne(tracosOrder(4, 'on_hold'))
+
+  // Then: 6 again unchanged, 7 changed, 5 new but its outbound file cannot be written (a folder is in the way).
+  await writeJson(dirs.inbound, '5.json', clientOrder(5, { isPending: true }))
+  await writeJson(dirs.inbound, '6.json', clientOrder(6, { isDone: true }))
+  await writeJson(dirs.inbound, '7.json', clientOrder(7, { isCanceled: true, lastUpdateDate: '2026-02-12T00:00:00Z' }))
+  await mkdir(join(dirs.outbound, 'workorder_5.json'), { recursive: true })
+  const { result } = await runTracos(app)
+  t.match(result, { direction: 'both', files: 3, inserted: 1, updated: 1, unchanged: 1, exported: 3, exportFailed: 1 })
+  t.match(result.errors, [{ file: 'workorder_5.json', problems: [{ orderNo: 5, field: '(file)' }] }])
+  t.equal((await readJson(dirs.outbound, 'workorder_4.json')).isOnHold, true, 'TracOS-side change exported')
+  t.equal((await readJson(dirs.outbound, 'workorder_6.json')).isDone, true, 'unchanged but unsynced: exported')
+  t.equal((await readJson(dirs.outbound, 'workorder_7.json')).isCanceled, true, 'changed: the new content')
+  for (const n of [4, 6, 7]) t.equal((await col.findOne({ number: n }))?.isSynced, true, `${n} synced`)
+  t.equal((await col.findOne({ number: 5 }))?.isSynced, false, '5 stays unsynced although inside the marked range')
+  t.ok(typeof result.phasesMs.outboundWrite === 'number' && typeof result.phasesMs.mongoRead === 'number', 'phase timings reported')
+
+  // The folder gone, the next run (no inbound files) exports 5.
+  await rmdir(join(dirs.outbound, 'workorder_5.json'))
+  t.match((await runTracos(app)).result, { files: 0, exported: 1, exportFailed: 0 })
+  t.equal((await readJson(dirs.outbound, 'workorder_5.json')).isPending, true)
+  t.equal(await col.countDocuments({ isSynced: true }), 4)
+})
+
+t.test('more unsynced orders than a batch: the outbound pass pages through them', async (t) => {
+  const dirs = await tracosDirs(t)
+  const env = tracosEnv(dirs, { TRACOS_BATCH_SIZE: '2' })
+  const app = await buildTracos(t, dirs, env)
+  const col = await workorders(t, env.MONGODB_DB as string)
+  await col.insertMany([1, 2, 3, 4, 5].map((n) => tracosOrder(n, 'pending')))
+  await writeJson(dirs.inbound, '10.json', clientOrder(10))
+  await writeJson(dirs.inbound, '3.json', clientOrder(3, { isDone: true }))
+  const { result } = await runTracos(app)
+  t.match(result, { files: 2, inserted: 1, updated: 1, exported: 6, exportFailed: 0 })
+  t.same(await list(dirs.outbound), [1, 2, 3, 4, 5, 10].map((n) => `workorder_${n}.json`).sort())
+  t.equal((await readJson(dirs.outbound, 'workorder_3.json')).isDone, true, 'the inbound content, not the stored one')
+  t.equal(await col.countDocuments({ isSynced: true }), 6)
+  t.match((await runTracos(app)).result, { exported: 0 })
+})
