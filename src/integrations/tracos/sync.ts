@@ -4,7 +4,7 @@ import type { Logger } from '../../lib/logger.js'
 import type { ClientFiles } from './client-files.js'
 import { listInbound, readInbound, removeStaleTemps, type ReadOutcome } from './client-files.js'
 import { clientToTracos, tracosToClient, type ClientWorkOrder, type Problem, type TracosFields } from './translate.js'
-import type { WorkOrderDocument, WorkOrders } from './workorders.js'
+import type { Classified, WorkOrderDocument, WorkOrders } from './workorders.js'
 import { createPhaseTimer, type PhasesMs, type PhaseTimer } from './phases.js'
 
 export type Direction = 'inbound' | 'outbound' | 'both'
@@ -38,6 +38,8 @@ export interface RunResult {
 }
 
 const MAX_ERRORS = 200
+/** Orders whose files are written before their database write starts (see the inbound pipeline). */
+const EXPORT_CHUNK = 500
 
 export interface SyncOptions {
   inboundDir: string
@@ -146,21 +148,47 @@ export function createTracosSync (workOrders: WorkOrders, files: ClientFiles, op
         // Both directions: new and changed orders are exported in this pass, so they are stored already
         // synced (one write each instead of an unsynced write plus a mark-synced write). Files first: a crash
         // before the database write leaves the inbound file in place, and the next run does it again.
-        const changed = [...classified.inserts, ...classified.updates.map((u) => u.fields)]
-        const failures = await timer.time('outboundWrite', () => files.writeOutbound(changed.map((fields) => tracosToClient(fields))))
-        const written = { inserts: classified.inserts.filter((f) => !failures.has(f.number)), updates: classified.updates.filter((u) => !failures.has(u.fields.number)) }
-        const unwritten = { inserts: classified.inserts.filter((f) => failures.has(f.number)), updates: classified.updates.filter((u) => failures.has(u.fields.number)) }
-        const synced = await timer.time('mongoWrite', () => workOrders.write(written, new Date()))
-        // Not exported: stored unsynced, so a later outbound pass tries again.
-        const stored = await timer.time('mongoWrite', () => workOrders.write(unwritten, null))
-        pending.push(...failures.keys())
-        result.exportFailed += failures.size
-        for (const [number, message] of failures) addError({ file: `workorder_${number}.json`, problems: [{ orderNo: number, field: '(file)', message }] })
-        result.inserted += synced.inserted + stored.inserted
-        result.updated += synced.updated + stored.updated
-        result.exported += written.inserts.length + written.updates.length
-        if (failures.size > 0 && failures.size === changed.length) {
-          throw new Error(`outbound folder ${options.outboundDir}: ${[...failures.values()][0] ?? 'write failed'}`)
+        // Pipelined by chunks: the database stores chunk k (one writer, in order) while the files of chunk
+        // k + 1 are written, so the database time hides behind the file system's.
+        const changed: Array<{ fields: TracosFields, update?: Classified['updates'][number] }> = [
+          ...classified.inserts.map((fields) => ({ fields })),
+          ...classified.updates.map((update) => ({ fields: update.fields, update }))
+        ]
+        let failedFiles = 0
+        let firstFailure: string | undefined
+        let dbError: { error: unknown } | null = null
+        let stored: Promise<void> = Promise.resolve()
+        for (let from = 0; from < changed.length && dbError === null; from += EXPORT_CHUNK) {
+          const chunk = changed.slice(from, from + EXPORT_CHUNK)
+          const failures = await timer.time('outboundWrite', () => files.writeOutbound(chunk.map(({ fields }) => tracosToClient(fields))))
+          failedFiles += failures.size
+          firstFailure ??= [...failures.values()][0]
+          const written: Pick<Classified, 'inserts' | 'updates'> = { inserts: [], updates: [] }
+          const unwritten: Pick<Classified, 'inserts' | 'updates'> = { inserts: [], updates: [] }
+          for (const { fields, update } of chunk) {
+            const target = failures.has(fields.number) ? unwritten : written
+            if (update === undefined) target.inserts.push(fields)
+            else target.updates.push(update)
+          }
+          for (const [number, message] of failures) {
+            pending.push(number)
+            addError({ file: `workorder_${number}.json`, problems: [{ orderNo: number, field: '(file)', message }] })
+          }
+          result.exportFailed += failures.size
+          stored = stored.then(async () => {
+            if (dbError !== null) return
+            const synced = await timer.time('mongoWrite', () => workOrders.write(written, new Date()))
+            // Not exported: stored unsynced, so a later outbound pass tries again.
+            const unsynced = await timer.time('mongoWrite', () => workOrders.write(unwritten, null))
+            result.inserted += synced.inserted + unsynced.inserted
+            result.updated += synced.updated + unsynced.updated
+            result.exported += written.inserts.length + written.updates.length
+          }).catch((error: unknown) => { dbError ??= { error } })
+        }
+        await stored
+        if (dbError !== null) throw (dbError as { error: unknown }).error
+        if (failedFiles > 0 && failedFiles === changed.length) {
+          throw new Error(`outbound folder ${options.outboundDir}: ${firstFailure ?? 'write failed'}`)
         }
       } else {
         const counts = await timer.time('mongoWrite', () => workOrders.write(classified, null))
