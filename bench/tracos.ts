@@ -54,7 +54,7 @@ async function gatewayRun (client: MongoClient): Promise<{ seconds: number, seco
     TRACOS_ARCHIVE_DIR: dirs.archive,
     TRACOS_REJECTED_DIR: dirs.rejected,
     // Tuning knobs may be passed through.
-    ...Object.fromEntries(['TRACOS_BATCH_SIZE', 'TRACOS_FILE_CONCURRENCY'].flatMap((name) => process.env[name] === undefined ? [] : [[name, process.env[name] as string]]))
+    ...Object.fromEntries(['TRACOS_BATCH_SIZE', 'TRACOS_FILE_CONCURRENCY', 'TRACOS_OUTBOUND_FLUSH'].flatMap((name) => process.env[name] === undefined ? [] : [[name, process.env[name] as string]]))
   })
   const app = await buildApp({ config, integrations: [systemIntegration, tracosIntegration] })
   await app.ready()
@@ -134,6 +134,7 @@ try {
     unchangedRerunSeconds: Number(gateway.secondRunSeconds.toFixed(3)),
     phasesMs: gateway.phasesMs,
     rerunPhasesMs: gateway.rerunPhasesMs,
+    outboundFlush: process.env.TRACOS_OUTBOUND_FLUSH ?? 'file',
     server: (server.ferretdbVersion as string | undefined) === undefined ? `mongod ${String(server.version)}` : `FerretDB ${String(server.ferretdbVersion)}`
   })}\n`)
 } finally {

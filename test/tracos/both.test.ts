@@ -1,8 +1,10 @@
-import { mkdir, rmdir } from 'node:fs/promises'
+import { mkdir, readdir, rmdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
 import { MongoClient } from 'mongodb'
 import { mongoUri } from '../helpers/app.js'
+import { createClientFiles } from '../../src/integrations/tracos/client-files.js'
+import { tracosToClient, type TracosFields } from '../../src/integrations/tracos/translate.js'
 import { buildTracos, clientOrder, list, readJson, runTracos, tracosDirs, tracosEnv, writeJson } from '../helpers/tracos-env.js'
 
 async function workorders (t: { teardown: (fn: () => unknown) => void }, dbName: string) {
@@ -68,4 +70,37 @@ t.test('more unsynced orders than a batch: the outbound pass pages through them'
   t.equal((await readJson(dirs.outbound, 'workorder_3.json')).isDone, true, 'the inbound content, not the stored one')
   t.equal(await col.countDocuments({ isSynced: true }), 6)
   t.match((await runTracos(app)).result, { exported: 0 })
+})
+
+t.test('TRACOS_OUTBOUND_FLUSH=filesystem: same files, same results, no temp file left', async (t) => {
+  const dirs = await tracosDirs(t)
+  const env = tracosEnv(dirs, { TRACOS_OUTBOUND_FLUSH: 'filesystem' })
+  const app = await buildTracos(t, dirs, env)
+  const col = await workorders(t, env.MONGODB_DB as string)
+  await col.insertOne(tracosOrder(1, 'cancelled'))
+  for (const n of [2, 3, 4]) await writeJson(dirs.inbound, `${n}.json`, clientOrder(n, { isOnHold: n === 3 }))
+  await mkdir(join(dirs.outbound, 'workorder_4.json'), { recursive: true })
+  const { result } = await runTracos(app)
+  t.match(result, { inserted: 3, exported: 3, exportFailed: 1 })
+  t.equal((await readJson(dirs.outbound, 'workorder_1.json')).isCanceled, true)
+  t.equal((await readJson(dirs.outbound, 'workorder_3.json')).isOnHold, true)
+  t.same((await readdir(dirs.outbound)).sort(), ['workorder_1.json', 'workorder_2.json', 'workorder_3.json', 'workorder_4.json'], 'no temp file left (4 is the folder in the way)')
+  t.equal((await col.findOne({ number: 4 }))?.isSynced, false)
+})
+
+t.test('filesystem flush without `sync -f`: each temp file is flushed instead', async (t) => {
+  const dirs = await tracosDirs(t)
+  const files = createClientFiles({ inboundDir: dirs.inbound, outboundDir: dirs.inbound, archiveDir: dirs.archive, rejectedDir: dirs.rejected, after: 'archive', concurrency: 4, flush: 'filesystem' })
+  const order = (number: number): TracosFields => ({ number, title: `T${number}`, description: 'd', status: 'pending', createdAt: new Date(0), updatedAt: new Date(0), deleted: false, deletedAt: null })
+  const path = process.env.PATH
+  process.env.PATH = join(dirs.root, 'no-such-bin')
+  let failures: Map<number, string>
+  try {
+    failures = await files.writeOutbound([1, 2].map((n) => tracosToClient(order(n))))
+  } finally {
+    process.env.PATH = path
+  }
+  t.same([...failures.entries()], [])
+  t.same((await readdir(dirs.inbound)).sort(), ['workorder_1.json', 'workorder_2.json'])
+  t.equal((await readJson(dirs.inbound, 'workorder_2.json')).isPending, true)
 })
