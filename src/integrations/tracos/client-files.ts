@@ -42,6 +42,9 @@ export async function listInbound (dir: string): Promise<string[]> {
     .sort(byName)
 }
 
+/** Strict UTF-8 (invalid bytes throw); one instance serves every file (decode without `stream` keeps no state). */
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
 /** Reads and parses one inbound file; every failure becomes a problem report, never an exception. */
 export async function readInbound (dir: string, name: string): Promise<ReadOutcome> {
   let buffer: Buffer
@@ -52,7 +55,7 @@ export async function readInbound (dir: string, name: string): Promise<ReadOutco
   }
   let text: string
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(buffer)
+    text = utf8.decode(buffer)
   } catch {
     return { ok: false, name, problems: [{ field: '(file)', message: 'is not valid UTF-8' }] }
   }
