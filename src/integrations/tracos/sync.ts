@@ -106,6 +106,8 @@ export function createTracosSync (workOrders: WorkOrders, files: ClientFiles, op
       // Last write wins inside the page (files are in name order); later pages overwrite earlier ones.
       const byNumber = new Map<number, TracosFields>()
       const imported: string[] = []
+      /** The numbers each imported file holds: a file may be archived once all of them are stored. */
+      const fileNumbers = new Map<string, number[]>()
       for (const outcome of outcomes) {
         if (!outcome.ok) {
           await rejectFile(outcome.name, outcome.problems, 0)
@@ -135,6 +137,7 @@ export function createTracosSync (workOrders: WorkOrders, files: ClientFiles, op
         }
         result.read += fields.length
         imported.push(outcome.name)
+        fileNumbers.set(outcome.name, fields.map((f) => f.number))
       }
       // Both directions: the first page's query also lists the unsynced orders, which spares the outbound
       // pass its own scan of the collection.
@@ -158,6 +161,25 @@ export function createTracosSync (workOrders: WorkOrders, files: ClientFiles, op
         let firstFailure: string | undefined
         let dbError: { error: unknown } | null = null
         let stored: Promise<void> = Promise.resolve()
+        // Each file is archived as soon as the database holds all its orders (right away when none changed),
+        // so that archiving, too, runs alongside the file writes. Never before: see the crash note below.
+        const waitingFiles = new Map<string, number>()
+        const filesOfNumber = new Map<number, string[]>()
+        const changedNumbers = new Set(changed.map(({ fields }) => fields.number))
+        for (const [name, numbers] of fileNumbers) {
+          const waitFor = new Set(numbers.filter((n) => changedNumbers.has(n)))
+          waitingFiles.set(name, waitFor.size)
+          for (const n of waitFor) filesOfNumber.set(n, [...(filesOfNumber.get(n) ?? []), name])
+        }
+        const archiving: Array<Promise<void>> = []
+        const archive = (names: string[]): void => {
+          if (names.length === 0) return
+          archiving.push(timer.time('archive', () => files.finishImported(names)).then(
+            (failures) => { for (const failure of failures) addError({ file: failure.name, problems: [{ field: '(file)', message: failure.message }] }) },
+            (err: unknown) => { for (const name of names) addError({ file: name, problems: [{ field: '(file)', message: `imported but not archived: ${(err as Error).message}` }] }) }
+          ))
+        }
+        archive([...waitingFiles].filter(([, waiting]) => waiting === 0).map(([name]) => name))
         for (let from = 0; from < changed.length && dbError === null; from += EXPORT_CHUNK) {
           const chunk = changed.slice(from, from + EXPORT_CHUNK)
           const failures = await timer.time('outboundWrite', () => files.writeOutbound(chunk.map(({ fields }) => tracosToClient(fields))))
@@ -183,9 +205,19 @@ export function createTracosSync (workOrders: WorkOrders, files: ClientFiles, op
             result.inserted += synced.inserted + unsynced.inserted
             result.updated += synced.updated + unsynced.updated
             result.exported += written.inserts.length + written.updates.length
+            const ready: string[] = []
+            for (const { fields } of chunk) {
+              for (const name of filesOfNumber.get(fields.number) ?? []) {
+                const waiting = (waitingFiles.get(name) as number) - 1
+                waitingFiles.set(name, waiting)
+                if (waiting === 0) ready.push(name)
+              }
+            }
+            archive(ready)
           }).catch((error: unknown) => { dbError ??= { error } })
         }
         await stored
+        await Promise.all(archiving)
         if (dbError !== null) throw (dbError as { error: unknown }).error
         if (failedFiles > 0 && failedFiles === changed.length) {
           throw new Error(`outbound folder ${options.outboundDir}: ${firstFailure ?? 'write failed'}`)
@@ -194,10 +226,10 @@ export function createTracosSync (workOrders: WorkOrders, files: ClientFiles, op
         const counts = await timer.time('mongoWrite', () => workOrders.write(classified, null))
         result.inserted += counts.inserted
         result.updated += counts.updated
-      }
-      // Only after the database holds them: a crash before this re-reads the files next run (unchanged then).
-      for (const failure of await timer.time('archive', () => files.finishImported(imported))) {
-        addError({ file: failure.name, problems: [{ field: '(file)', message: failure.message }] })
+        // Only after the database holds them: a crash before this re-reads the files next run (unchanged then).
+        for (const failure of await timer.time('archive', () => files.finishImported(imported))) {
+          addError({ file: failure.name, problems: [{ field: '(file)', message: failure.message }] })
+        }
       }
       ctx.progress?.(Math.min(start + page.length, names.length), names.length, 'inbound files')
     }
