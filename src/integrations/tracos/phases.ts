@@ -4,7 +4,7 @@ export type Phase = typeof PHASES[number]
 export type PhasesMs = Record<Phase, number>
 
 export interface PhaseTimer {
-  /** Runs `fn` and adds its wall-clock time to `phase`. */
+  /** Runs `fn` and counts its time under `phase`. */
   time: <T>(phase: Phase, fn: () => Promise<T>) => Promise<T>
   /** Same for synchronous work. */
   timeSync: <T>(phase: Phase, fn: () => T) => T
@@ -12,27 +12,39 @@ export interface PhaseTimer {
   snapshot: () => PhasesMs
 }
 
-export function createPhaseTimer (): PhaseTimer {
+/**
+ * Counts, per phase, the time during which at least one call of it was running: overlapping calls of one
+ * phase (pipelined chunks) are not counted twice. Different phases may overlap each other.
+ */
+export function createPhaseTimer (now: () => number = () => performance.now()): PhaseTimer {
   const totals = Object.fromEntries(PHASES.map((p) => [p, 0])) as PhasesMs
+  const active = Object.fromEntries(PHASES.map((p) => [p, 0])) as Record<Phase, number>
+  const since = Object.fromEntries(PHASES.map((p) => [p, 0])) as Record<Phase, number>
+  const enter = (phase: Phase): void => {
+    if (active[phase]++ === 0) since[phase] = now()
+  }
+  const leave = (phase: Phase): void => {
+    if (--active[phase] === 0) totals[phase] += now() - since[phase]
+  }
   return {
     async time (phase, fn) {
-      const started = performance.now()
+      enter(phase)
       try {
         return await fn()
       } finally {
-        totals[phase] += performance.now() - started
+        leave(phase)
       }
     },
     timeSync (phase, fn) {
-      const started = performance.now()
+      enter(phase)
       try {
         return fn()
       } finally {
-        totals[phase] += performance.now() - started
+        leave(phase)
       }
     },
     snapshot () {
-      return Object.fromEntries(PHASES.map((p) => [p, Math.round(totals[p])])) as PhasesMs
+      return Object.fromEntries(PHASES.map((p) => [p, Math.round(totals[p] + (active[p] > 0 ? now() - since[p] : 0))])) as PhasesMs
     }
   }
 }
