@@ -37,7 +37,7 @@ async function dropDb (db: Db): Promise<void> {
 }
 
 /** The gateway: files seeded, then one POST /tracos/run timed until its job has succeeded. */
-async function gatewayRun (client: MongoClient): Promise<{ seconds: number, secondRunSeconds: number, result: Record<string, number> }> {
+async function gatewayRun (client: MongoClient): Promise<{ seconds: number, secondRunSeconds: number, result: Record<string, number>, phasesMs: unknown, rerunPhasesMs: unknown }> {
   const dbName = `bench_tracos_${randomBytes(4).toString('hex')}`
   const dirs = await folders()
   const now = new Date()
@@ -54,7 +54,7 @@ async function gatewayRun (client: MongoClient): Promise<{ seconds: number, seco
     TRACOS_ARCHIVE_DIR: dirs.archive,
     TRACOS_REJECTED_DIR: dirs.rejected,
     // Tuning knobs may be passed through.
-    ...Object.fromEntries(['TRACOS_BATCH_SIZE', 'TRACOS_FILE_CONCURRENCY'].flatMap((name) => process.env[name] === undefined ? [] : [[name, process.env[name] as string]]))
+    ...Object.fromEntries(['TRACOS_BATCH_SIZE', 'TRACOS_FILE_CONCURRENCY', 'TRACOS_OUTBOUND_FLUSH'].flatMap((name) => process.env[name] === undefined ? [] : [[name, process.env[name] as string]]))
   })
   const app = await buildApp({ config, integrations: [systemIntegration, tracosIntegration] })
   await app.ready()
@@ -79,7 +79,7 @@ async function gatewayRun (client: MongoClient): Promise<{ seconds: number, seco
     await seedTracos({ db: client.db(dbName), inboundDir: dirs.inbound, count: ORDERS, filesOnly: true, clientStatus: 'completed', now })
     const second = await runOnce()
     if (second.result.unchanged !== ORDERS || second.result.exported !== 0) throw new Error(`rerun not unchanged: ${JSON.stringify(second.result)}`)
-    return { seconds: first.seconds, secondRunSeconds: second.seconds, result: first.result }
+    return { seconds: first.seconds, secondRunSeconds: second.seconds, result: first.result, phasesMs: first.result.phasesMs, rerunPhasesMs: second.result.phasesMs }
   } finally {
     await app.close()
     await dropDb(client.db(dbName))
@@ -132,6 +132,9 @@ try {
     naiveSeconds: Number(naiveSeconds.toFixed(3)),
     naiveExtrapolated: NAIVE_ORDERS < ORDERS,
     unchangedRerunSeconds: Number(gateway.secondRunSeconds.toFixed(3)),
+    phasesMs: gateway.phasesMs,
+    rerunPhasesMs: gateway.rerunPhasesMs,
+    outboundFlush: process.env.TRACOS_OUTBOUND_FLUSH ?? 'file',
     server: (server.ferretdbVersion as string | undefined) === undefined ? `mongod ${String(server.version)}` : `FerretDB ${String(server.ferretdbVersion)}`
   })}\n`)
 } finally {

@@ -8,9 +8,10 @@ import { mongoUri, testEnv, waitFor, waitForStatus } from '../helpers/app.js'
 import { spawnTs, stopWorker } from '../helpers/process.js'
 import { buildTracos, list, runTracos, tracosDirs, tracosEnv } from '../helpers/tracos-env.js'
 
-t.test('gateway killed with SIGKILL mid-run: the next run completes, nothing lost, duplicated or half-written', async (t) => {
+for (const flush of ['file', 'filesystem']) {
+t.test(`gateway killed with SIGKILL mid-run (TRACOS_OUTBOUND_FLUSH=${flush}): the next run completes, nothing lost, duplicated or half-written`, async (t) => {
   const dirs = await tracosDirs(t)
-  const env = tracosEnv(dirs, { TRACOS_BATCH_SIZE: '50', JOBS_LEASE_MS: '1500' })
+  const env = tracosEnv(dirs, { TRACOS_BATCH_SIZE: '50', JOBS_LEASE_MS: '1500', TRACOS_OUTBOUND_FLUSH: flush })
   const client = new MongoClient(mongoUri())
   await client.connect()
   t.teardown(() => client.close())
@@ -59,3 +60,4 @@ t.test('gateway killed with SIGKILL mid-run: the next run completes, nothing los
   const again = await runTracos(app)
   t.match(again.result, { files: 0, exported: 0 }, 'nothing left to export')
 })
+}

@@ -6,7 +6,7 @@ import { triggerJob } from '../../jobs/http.js'
 import { DURATION_PATTERN, parseDuration } from '../../lib/duration.js'
 import { httpError } from '../../lib/http-errors.js'
 import { ErrorResponse, IdempotencyHeaders, JobAccepted } from '../../schemas/common.js'
-import { createClientFiles, type InboundAfter } from './client-files.js'
+import { createClientFiles, type InboundAfter, type OutboundFlush } from './client-files.js'
 import { MongoUnavailableError } from './retry.js'
 import { createTracosSync, type Direction } from './sync.js'
 import { createWorkOrders } from './workorders.js'
@@ -22,8 +22,9 @@ const config = {
   TRACOS_COLLECTION: Type.String({ minLength: 1, default: 'workorders', description: 'TracOS work-order collection.' }),
   TRACOS_MONGO_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 20, default: 3, description: 'Attempts per MongoDB operation on transient errors (network, not primary, SQLITE_BUSY).' }),
   TRACOS_MONGO_RETRY_DELAY_MS: Type.Integer({ minimum: 0, default: 500, description: 'First delay between MongoDB attempts; doubles per retry.' }),
-  TRACOS_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 20000, default: 5000, description: 'Files (inbound) or orders (outbound) handled per database round (each round reads the existing orders in one query).' }),
-  TRACOS_FILE_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 256, default: 32, description: 'Files read, written or moved at once.' })
+  TRACOS_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 20000, default: 10000, description: 'Files (inbound) or orders (outbound) handled per database round (each round reads the existing orders in one query).' }),
+  TRACOS_FILE_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 256, default: 32, description: 'Files read, written or moved at once.' }),
+  TRACOS_OUTBOUND_FLUSH: Type.Enum(['file', 'filesystem'], { default: 'file', description: 'How outbound temp files are made durable before their rename: `file` = one fdatasync each; `filesystem` = one syncfs (`sync -f`) per batch, far cheaper for big batches but it flushes every dirty page of that filesystem (falls back to `file` where `sync -f` is missing).' })
 }
 
 const DIRECTIONS = ['inbound', 'outbound', 'both'] as const
@@ -53,7 +54,8 @@ export const tracosIntegration: Integration = {
       archiveDir: String(config.TRACOS_ARCHIVE_DIR),
       rejectedDir: String(config.TRACOS_REJECTED_DIR),
       after: config.TRACOS_INBOUND_AFTER as InboundAfter,
-      concurrency
+      concurrency,
+      flush: config.TRACOS_OUTBOUND_FLUSH as OutboundFlush
     })
     const sync = createTracosSync(workOrders, files, {
       inboundDir: String(config.TRACOS_INBOUND_DIR),

@@ -27,6 +27,11 @@ export interface Classified {
   inserts: TracosFields[]
   updates: Array<{ fields: TracosFields, _id: ObjectId | null }>
   unchanged: number
+  /**
+   * With `unsyncedLimit`: every stored order not marked synced (batch or not), by number — the outbound
+   * list found by the same scan. Null when not asked for, or when there were more than the limit.
+   */
+  unsynced: WorkOrderDocument[] | null
 }
 
 /**
@@ -58,20 +63,41 @@ export function createWorkOrders (db: Db, options: { collection: string, retry: 
   /**
    * Sorts a batch into new, changed and unchanged orders with ONE query (the batch's existing orders,
    * compared in memory): no write is spent on an order whose content TracOS already holds.
+   * `unsyncedLimit`: the same query also returns the unsynced orders (up to that many), so that a run doing
+   * both directions needs no second query for its export list. FerretDB answers any filter but `{_id}` by
+   * reading the whole collection, so one query with `$or` costs what each half would cost alone.
    */
-  async function classify (batch: TracosFields[]): Promise<Classified> {
-    const result: Classified = { inserts: [], updates: [], unchanged: 0 }
+  async function classify (batch: TracosFields[], options: { unsyncedLimit?: number } = {}): Promise<Classified> {
+    const result: Classified = { inserts: [], updates: [], unchanged: 0, unsynced: null }
     if (batch.length === 0) return result
-    const existing = new Map<number, WorkOrderDocument>()
-    const projection = { number: 1, title: 1, description: 1, status: 1, createdAt: 1, updatedAt: 1, deleted: 1, deletedAt: 1 }
+    const numbers = new Set<number>()
     let min = Infinity; let max = -Infinity
-    for (const { number } of batch) { min = Math.min(min, number); max = Math.max(max, number) }
+    for (const { number } of batch) { min = Math.min(min, number); max = Math.max(max, number); numbers.add(number) }
     // Client files usually carry runs of consecutive numbers: a range is cheaper than a long $in (FerretDB
     // evaluates $in per document); sparse numbers use $in so that the range does not drag in others.
-    const filter = max - min < batch.length * 2 ? { number: { $gte: min, $lte: max } } : { number: { $in: batch.map((f) => f.number) } }
-    for (const doc of await retry('find existing work orders', () => collection.find(filter, { projection }).toArray())) {
-      existing.set(doc.number, doc)
-    }
+    const inBatch: Filter<WorkOrderDocument> = max - min < batch.length * 2 ? { number: { $gte: min, $lte: max } } : { number: { $in: [...numbers] } }
+    const limit = options.unsyncedLimit
+    const { existing, unsynced } = await retry('find existing work orders', async () => {
+      const existing = new Map<number, WorkOrderDocument>()
+      let unsynced: WorkOrderDocument[] | null = limit === undefined ? null : []
+      if (limit === undefined) {
+        const projection = { number: 1, title: 1, description: 1, status: 1, createdAt: 1, updatedAt: 1, deleted: 1, deletedAt: 1 }
+        for (const doc of await collection.find(inBatch, { projection }).toArray()) existing.set(doc.number, doc)
+        return { existing, unsynced }
+      }
+      // Whole documents: the unsynced ones are exported as they are.
+      for await (const doc of collection.find({ $or: [inBatch, { isSynced: { $ne: true } }] })) {
+        if (numbers.has(doc.number)) existing.set(doc.number, doc)
+        if (doc.isSynced !== true && unsynced !== null) {
+          // Too many to hold: the caller pages through them with findUnsynced instead.
+          if (unsynced.length >= limit) unsynced = null
+          else unsynced.push(doc)
+        }
+      }
+      unsynced?.sort((a, b) => a.number - b.number)
+      return { existing, unsynced }
+    })
+    result.unsynced = unsynced
     for (const fields of batch) {
       const stored = existing.get(fields.number)
       if (stored === undefined) result.inserts.push(fields)
