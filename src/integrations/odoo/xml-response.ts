@@ -25,8 +25,39 @@ function decode (text: string): string {
   })
 }
 
-/** Parses a methodResponse; `undefined` means "not handled here, use the reference parser". */
-export function parseMethodResponse (xml: string): ParsedResponse | undefined {
+/** Bytes per decoded piece: well under V8's large-object size (128 KB) even for two-byte (non-Latin-1) text. */
+const PIECE_BYTES = 16 * 1024
+const LT = 0x3c
+
+/**
+ * An XML body decoded as a list of short strings, each starting at a `<` (a byte UTF-8 never uses inside a
+ * multi-byte character). One string per page of 500 employees would be ~0.5 MB of two-byte text, which V8
+ * allocates in large-object space, where it stays until the next full GC: at 200 pages a sync that holds
+ * almost nothing grew the heap by ~150 MB. Short pieces are young objects that die in the next scavenge.
+ */
+export function xmlPieces (body: Buffer): string[] {
+  const pieces: string[] = []
+  let start = 0
+  while (start < body.length) {
+    let end = body.indexOf(LT, start + PIECE_BYTES)
+    if (end === -1) end = body.length
+    pieces.push(body.toString('utf8', start, end))
+    start = end
+  }
+  return pieces
+}
+
+/**
+ * Parses a methodResponse given whole or as pieces that each start at a `<` (see `xmlPieces`); `undefined`
+ * means "not handled here, use the reference parser".
+ */
+export function parseMethodResponse (body: string | string[]): ParsedResponse | undefined {
+  // Tags (no `<` inside) and text runs (up to the next `<`) never cross a piece boundary, since each piece
+  // starts at a `<`. A comment, declaration or CDATA section may hold a `<` and so be cut: it then matches
+  // the lone `<` below, and is read again joined with the next piece.
+  const pieces = typeof body === 'string' ? [body] : body
+  let piece = 0
+  let xml = pieces[0] ?? ''
   // Tags without attributes, text runs; declarations and comments are skipped; CDATA is left to the fallback.
   const re = /<(\/?)([A-Za-z][\w.]*)\s*(\/?)>|<\?[^>]*\?>|<!--[\s\S]*?-->|<!\[CDATA\[([\s\S]*?)\]\]>|([^<]+)|(<)/g
   let kind = 0 // 1 open, 2 close, 3 self-closing, 4 text
@@ -38,8 +69,23 @@ export function parseMethodResponse (xml: string): ParsedResponse | undefined {
   function next (): void {
     for (;;) {
       const m = re.exec(xml)
-      if (m === null) throw new Unsupported('unexpected end')
-      if (m[6] !== undefined) throw new Unsupported('markup not handled')
+      if (m === null) {
+        if (++piece >= pieces.length) throw new Unsupported('unexpected end')
+        xml = pieces[piece] as string
+        re.lastIndex = 0
+        continue
+      }
+      if (m[6] !== undefined) {
+        // A CDATA section, comment or declaration cut at a piece boundary (it may hold a `<`): read it again
+        // joined with the next piece.
+        const cut = xml.charCodeAt(m.index + 1)
+        if ((cut === 0x21 || cut === 0x3f || m.index + 1 === xml.length) && piece + 1 < pieces.length) {
+          xml = xml.slice(m.index) + (pieces[++piece] as string)
+          re.lastIndex = 0
+          continue
+        }
+        throw new Unsupported('markup not handled')
+      }
       if (m[5] !== undefined) {
         kind = 4
         text = m[5]
