@@ -41,7 +41,9 @@ t.test('hand-written documents: untyped strings, i8, nil, entities, self-closing
     '<methodResponse><params><param><value><array><data><value><i4>4</i4></value><value><string/></value><value><string></string></value></data></array></value></param></params></methodResponse>',
     '<methodResponse><params><param><value><string>&#233;&#x4E2D;&amp;&lt;&gt;&quot;&apos;</string></value></param></params></methodResponse>',
     '<methodResponse><params><param><value><array><data/></array></value></param></params></methodResponse>',
-    '<methodResponse><params><param><value><struct><member><name>a</name><value><boolean>0</boolean></value></member></struct></value></param></params></methodResponse>'
+    '<methodResponse><params><param><value><struct><member><name>a</name><value><boolean>0</boolean></value></member></struct></value></param></params></methodResponse>',
+    '<?xml version="1.0" encoding="UTF-8"?><!-- a <comment> --><methodResponse ><params>\r\n<param><value ><string>x</string ></value></param></params></methodResponse>',
+    '<methodResponse><params><param><value><struct><member><name>key.with_dots9</name><value><double>-0.5</double></value></member></struct></value></param></params></methodResponse>'
   ]
   for (const xml of docs) t.same(parseMethodResponse(xml), await reference(xml), xml.slice(0, 80))
 })
@@ -52,6 +54,10 @@ t.test('anything unusual is left to the package (undefined)', async (t) => {
   t.equal(parseMethodResponse('<methodResponse><params><param><value><![CDATA[x]]></value></param></params></methodResponse>'), undefined, 'an untyped CDATA value')
   t.equal(parseMethodResponse('<html><title>502</title></html>'), undefined)
   t.equal(parseMethodResponse('<methodResponse><params><param><value><int>12'), undefined, 'a truncated body')
+  t.equal(parseMethodResponse('<methodResponse><params><param><value><string lang="en">x</string></value></param></params></methodResponse>'), undefined, 'an attribute')
+  t.equal(parseMethodResponse('<methodResponse><params><param><value><!DOCTYPE x></value></param></params></methodResponse>'), undefined, 'a doctype')
+  t.equal(parseMethodResponse('<methodResponse><params><param><value>< string>x</string></value></param></params></methodResponse>'), undefined, 'a stray <')
+  t.equal(parseMethodResponse('<methodResponse><!-- unterminated'), undefined, 'an unterminated comment')
 })
 
 t.test('a large answer read as short pieces gives the same value as the whole text', async (t) => {
