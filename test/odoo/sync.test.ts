@@ -144,6 +144,31 @@ t.test('a timeout on one page is retried and the sync completes', async (t) => {
   await waitFor(async () => sim.stats.abortedByClient >= 1, 5000, 'the simulator to see the socket closed')
 })
 
+t.test('a failure in the middle of the streamed write keeps the old CSV (bytes and mtime) and leaves no temp file', async (t) => {
+  const sim = await startSimulator(t, { employees: generateEmployees(300) })
+  const dir = tempDir(t)
+  const csvPath = join(dir, 'hr_clean.csv')
+  const app = await buildOdooApp(t, odooEnv(sim, csvPath, { ODOO_PAGE_SIZE: '50', JOBS_MAX_ATTEMPTS: '1' }))
+  t.equal((await sync(app)).status, 'succeeded')
+  const before = readFileSync(csvPath, 'utf8')
+  const mtime = statSync(csvPath).mtimeMs
+  await sleep(20)
+  sim.upsert({ id: 299, name: 'Changed Late', work_email: 'late@example.com', job_title: 'Late', department_id: 2, parent_id: false, active: true })
+  // `search`, then three pages written to the temp file; the fourth page fails.
+  sim.fail({ mode: 'html502', methods: ['execute_kw'], skip: 4 })
+  const failed = await sync(app)
+  t.equal(failed.status, 'failed')
+  t.match(failed.error, { code: 'ODOO_HTTP' })
+  t.equal(sim.stats.calls.execute_kw, 7 + 5, `the failed sync read the ids and three pages, then the fourth failed (${JSON.stringify(sim.stats.calls)})`)
+  t.equal(readFileSync(csvPath, 'utf8'), before, 'the old CSV is intact')
+  t.equal(statSync(csvPath).mtimeMs, mtime, 'and not touched')
+  t.same(readdirSync(dir), ['hr_clean.csv'], 'no temp file left behind')
+  const next = await sync(app)
+  t.equal(next.status, 'succeeded')
+  t.match(readFileSync(csvPath, 'utf8'), /1299,Changed,Late,late@example.com/, 'the next sync writes the change')
+  t.same(readdirSync(dir), ['hr_clean.csv'])
+})
+
 t.test('sync triggers coalesce while one is queued', async (t) => {
   const sim = await startSimulator(t, { employees: trickyEmployees() })
   const csvPath = join(tempDir(t), 'hr_clean.csv')

@@ -78,6 +78,37 @@ t.test('accepted at once with the seed fields; stored before the answer; events 
   t.equal(await app.mongo.db.collection('odoo_events').countDocuments({}), 3, 'and is stored once')
 })
 
+t.test('events stored before their job starts are read by it; one arriving while it runs gets the next job', async (t) => {
+  const sim = await startSimulator(t, { employees: trickyEmployees() })
+  const csvPath = join(tempDir(t), 'hr.csv')
+  // A long debounce: the second event is answered from what the first enqueue told (no query), the third
+  // arrives while that job waits on a slow Odoo.
+  const app = await buildOdooApp(t, odooEnv(sim, csvPath, { ODOO_EVENTS_DEBOUNCE_MS: '1500' }))
+  sim.upsert({ id: 1, name: 'First Changed', work_email: 'first@example.com', job_title: 'One', department_id: 1, parent_id: false, active: true })
+  sim.upsert({ id: 4, name: 'Second Changed', work_email: 'second@example.com', job_title: 'Two', department_id: 4, parent_id: false, active: true })
+  const first = await post(app, { event: 'update', employee_id: 1 })
+  const second = await post(app, { event: 'update', employee_id: 4 })
+  const firstJob = first.json<{ jobId: string }>().jobId
+  t.equal(second.json().jobId, firstJob, 'both are taken by the queued job')
+  sim.setDelay(1500)
+  const logins = sim.stats.calls.authenticate ?? 0
+  // The job calls Odoo once it has read the pending events.
+  await waitFor(async () => (sim.stats.calls.authenticate ?? 0) > logins, 30_000, 'the first job to have read its events')
+  sim.upsert({ id: 12, name: 'Third Changed', work_email: 'third@example.com', job_title: 'Three', department_id: 3, parent_id: false, active: true })
+  const third = await post(app, { event: 'update', employee_id: 12 })
+  const thirdJob = third.json<{ jobId: string }>().jobId
+  t.not(thirdJob, firstJob, 'an event arriving while the job runs is given the next job')
+  sim.setDelay(0)
+  const done = await waitForStatus(app, firstJob, ['succeeded', 'failed'], 30_000)
+  t.match(done, { status: 'succeeded', result: { events: 2 } }, 'the first job applied the two events stored before it started')
+  t.match(await waitForStatus(app, thirdJob, ['succeeded', 'failed'], 30_000), { status: 'succeeded', result: { events: 1 } })
+  const rows = csvRows(csvPath)
+  t.equal(rows.get('1001')?.givenName, 'First')
+  t.equal(rows.get('1004')?.givenName, 'Second')
+  t.equal(rows.get('1012')?.givenName, 'Third')
+  await allApplied(app)
+})
+
 t.test('a burst of 500 events: every employee reflected, a handful of rewrites', async (t) => {
   const employees = generateEmployees(800)
   const sim = await startSimulator(t, { employees })

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module'
 import { PassThrough } from 'node:stream'
 import t from 'tap'
-import { parseMethodResponse } from '../../src/integrations/odoo/xml-response.js'
+import { parseMethodResponse, xmlPieces } from '../../src/integrations/odoo/xml-response.js'
 
 const require = createRequire(import.meta.url)
 const Deserializer = require('xmlrpc/lib/deserializer.js') as new () => { deserializeMethodResponse: (s: NodeJS.ReadableStream, cb: (err: { faultCode?: unknown, faultString?: unknown } | null | undefined, value?: unknown) => void) => void }
@@ -41,7 +41,9 @@ t.test('hand-written documents: untyped strings, i8, nil, entities, self-closing
     '<methodResponse><params><param><value><array><data><value><i4>4</i4></value><value><string/></value><value><string></string></value></data></array></value></param></params></methodResponse>',
     '<methodResponse><params><param><value><string>&#233;&#x4E2D;&amp;&lt;&gt;&quot;&apos;</string></value></param></params></methodResponse>',
     '<methodResponse><params><param><value><array><data/></array></value></param></params></methodResponse>',
-    '<methodResponse><params><param><value><struct><member><name>a</name><value><boolean>0</boolean></value></member></struct></value></param></params></methodResponse>'
+    '<methodResponse><params><param><value><struct><member><name>a</name><value><boolean>0</boolean></value></member></struct></value></param></params></methodResponse>',
+    '<?xml version="1.0" encoding="UTF-8"?><!-- a <comment> --><methodResponse ><params>\r\n<param><value ><string>x</string ></value></param></params></methodResponse>',
+    '<methodResponse><params><param><value><struct><member><name>key.with_dots9</name><value><double>-0.5</double></value></member></struct></value></param></params></methodResponse>'
   ]
   for (const xml of docs) t.same(parseMethodResponse(xml), await reference(xml), xml.slice(0, 80))
 })
@@ -52,4 +54,32 @@ t.test('anything unusual is left to the package (undefined)', async (t) => {
   t.equal(parseMethodResponse('<methodResponse><params><param><value><![CDATA[x]]></value></param></params></methodResponse>'), undefined, 'an untyped CDATA value')
   t.equal(parseMethodResponse('<html><title>502</title></html>'), undefined)
   t.equal(parseMethodResponse('<methodResponse><params><param><value><int>12'), undefined, 'a truncated body')
+  t.equal(parseMethodResponse('<methodResponse><params><param><value><string lang="en">x</string></value></param></params></methodResponse>'), undefined, 'an attribute')
+  t.equal(parseMethodResponse('<methodResponse><params><param><value><!DOCTYPE x></value></param></params></methodResponse>'), undefined, 'a doctype')
+  t.equal(parseMethodResponse('<methodResponse><params><param><value>< string>x</string></value></param></params></methodResponse>'), undefined, 'a stray <')
+  t.equal(parseMethodResponse('<methodResponse><!-- unterminated'), undefined, 'an unterminated comment')
+})
+
+t.test('a large answer read as short pieces gives the same value as the whole text', async (t) => {
+  const names = ['José 李 ✓ 😀', 'Ada & "Bob" <Lovelace>', 'plain', 'Ольга Иванова']
+  const page = Array.from({ length: 2000 }, (_, i) => ({ id: i + 1, name: `${names[i % names.length] as string} ${i}`, work_email: i % 7 === 0 ? false : `u${i}@example.com`, department_id: [i % 5, 'R&D, Labs'], active: i % 3 !== 0 }))
+  const xml = Serializer.serializeMethodResponse(page)
+  const pieces = xmlPieces(Buffer.from(xml, 'utf8'))
+  t.ok(pieces.length > 10, `${pieces.length} pieces`)
+  t.ok(pieces.every((p) => p.startsWith('<')), 'every piece starts at a tag')
+  t.equal(pieces.join(''), xml, 'the pieces are the text, multi-byte characters intact')
+  t.same(parseMethodResponse(pieces), await reference(xml))
+})
+
+t.test('a CDATA section or comment holding `<` and cut between pieces is read whole', async (t) => {
+  const filler = 'x'.repeat(20_000)
+  const cdata = `<methodResponse><params><param><value><array><data><value><string>${filler}</string></value><value><string><![CDATA[a ${'<b> '.repeat(10_000)}]]></string></value></data></array></value></param></params></methodResponse>`
+  const pieces = xmlPieces(Buffer.from(cdata, 'utf8'))
+  t.ok(pieces.length > 2)
+  t.same(parseMethodResponse(pieces), await reference(cdata), 'CDATA')
+  const comment = `<methodResponse><!-- ${'<x> '.repeat(10_000)} --><params><param><value><int>1</int></value></param></params></methodResponse>`
+  t.ok(xmlPieces(Buffer.from(comment, 'utf8')).length > 2)
+  t.same(parseMethodResponse(xmlPieces(Buffer.from(comment, 'utf8'))), await reference(comment), 'comment')
+  const attribute = `<methodResponse><params><param><value><array><data><value><string>${filler}</string></value><value><string lang="x">a</string></value></data></array></value></param></params></methodResponse>`
+  t.equal(parseMethodResponse(xmlPieces(Buffer.from(attribute, 'utf8'))), undefined, 'markup it does not handle is still left to the package')
 })

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module'
 import { PassThrough } from 'node:stream'
 import type { UpstreamMetrics } from '../../integration.js'
 import { JobError } from '../../jobs/errors.js'
-import { parseMethodResponse, type ParsedResponse } from './xml-response.js'
+import { parseMethodResponse, xmlPieces, type ParsedResponse } from './xml-response.js'
 
 const require = createRequire(import.meta.url)
 // The package's encoder and reference decoder (its public API only exposes the callback-style Client/Server).
@@ -126,8 +126,8 @@ export function createOdooClient (options: OdooClientOptions): OdooClient {
   const prefix = base.pathname.replace(/\/+$/, '')
   let uid: number | null = null
 
-  /** POSTs the call; resolves with the HTTP status and the body text. */
-  function post (path: string, body: string, signal: AbortSignal): Promise<{ status: number, text: string }> {
+  /** POSTs the call; resolves with the HTTP status and the body's bytes (decoded later, in pieces). */
+  function post (path: string, body: string, signal: AbortSignal): Promise<{ status: number, bytes: Buffer }> {
     return new Promise((resolve, reject) => {
       const req = (secure ? https : http).request({
         host: base.hostname,
@@ -140,7 +140,7 @@ export function createOdooClient (options: OdooClientOptions): OdooClient {
       }, (res) => {
         const chunks: Buffer[] = []
         res.on('data', (chunk: Buffer) => { chunks.push(chunk) })
-        res.on('end', () => { resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }) })
+        res.on('end', () => { resolve({ status: res.statusCode ?? 0, bytes: Buffer.concat(chunks) }) })
         res.on('error', reject)
         res.on('aborted', () => { reject(Object.assign(new Error('the response was cut off'), { code: 'ECONNRESET' })) })
       })
@@ -158,7 +158,7 @@ export function createOdooClient (options: OdooClientOptions): OdooClient {
     callOptions.signal?.addEventListener('abort', onOuterAbort, { once: true })
     let outcome: 'ok' | 'error' = 'error'
     try {
-      let response: { status: number, text: string }
+      let response: { status: number, bytes: Buffer }
       try {
         response = await post(`${prefix}/xmlrpc/2/${service}`, Serializer.serializeMethodCall(method, params), controller.signal)
       } catch (err) {
@@ -167,14 +167,15 @@ export function createOdooClient (options: OdooClientOptions): OdooClient {
         const code = (err as { code?: string }).code
         throw new OdooError('network', `cannot reach Odoo (${operation}): ${code ?? (err as Error).message}`, { cause: err })
       }
-      const { status, text } = response
-      if (status !== 200 || !text.includes('<methodResponse')) {
+      const { status, bytes } = response
+      if (status !== 200 || !bytes.includes('<methodResponse')) {
+        const text = bytes.toString('utf8')
         // A proxy error page, a redirect to a login page or an empty body: name the HTTP status.
         const retryable = status >= 500 || status === 429 || status === 408
         const body = text.trim() === '' ? (status === 200 ? ' with an empty body' : '') : ` with ${describeBody(text)}`
         throw new OdooError('http', `Odoo answered HTTP ${status}${body} instead of XML-RPC (${operation})`, { httpStatus: status, retryable })
       }
-      const parsed = parseMethodResponse(text) ?? await parseWithPackage(text)
+      const parsed = parseMethodResponse(xmlPieces(bytes)) ?? await parseWithPackage(bytes.toString('utf8'))
       if (!parsed.ok) throw faultError(parsed.fault, operation)
       outcome = 'ok'
       return parsed.value as T

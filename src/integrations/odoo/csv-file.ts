@@ -71,22 +71,26 @@ export async function writeStreamIfChanged (path: string, produce: (write: (chun
   const temp = join(dir, `${prefix}${randomBytes(6).toString('hex')}.tmp`)
   const handle = await open(temp, 'w', 0o644)
   const hash = createHash('sha256')
-  let pending: string[] = []
-  let pendingLength = 0
+  // Chunks are kept as bytes (outside the JS heap, freed with their small Buffer objects) and written together
+  // once a megabyte is pending: joining them into one string would put each megabyte in V8's large-object
+  // space, where it lives until the next full GC.
+  let pending: Buffer[] = []
+  let pendingBytes = 0
   const flush = async (): Promise<void> => {
     if (pending.length === 0) return
-    const text = pending.join('')
+    const buffers = pending
     pending = []
-    pendingLength = 0
-    await handle.write(text, null, 'utf8')
+    pendingBytes = 0
+    await handle.writev(buffers)
   }
   let renamed = false
   try {
     await produce(async (chunk) => {
-      hash.update(chunk, 'utf8')
-      pending.push(chunk)
-      pendingLength += chunk.length
-      if (pendingLength >= 1 << 20) await flush()
+      const bytes = Buffer.from(chunk, 'utf8')
+      hash.update(bytes)
+      pending.push(bytes)
+      pendingBytes += bytes.length
+      if (pendingBytes >= 1 << 20) await flush()
     })
     await flush()
     const digest = hash.digest('hex')

@@ -15,6 +15,9 @@ import { parseWebhookBody } from './webhook.js'
 /** Both kinds rewrite hr_clean.csv: they share one lock so writers never overlap, across instances too. */
 const CSV_LOCK = 'odoo.hr-csv'
 
+/** Clock difference tolerated between this instance and the runner that claims an events job. */
+const CLOCK_MARGIN_MS = 100
+
 const SyncAccepted = Type.Object({
   success: Type.Boolean(),
   message: Type.String(),
@@ -83,11 +86,20 @@ export const odooIntegration: Integration = {
             runAfter: new Date(Date.now() + settings.debounceMs)
           })
 
-        const intake = createEventIntake(store, async () => {
-          // The check runs after the batch is stored: a job seen queued now reads these events once claimed.
-          const queued = await app.jobs.store.collection.findOne({ kind: 'odoo.employee-events', status: 'queued', dedupeKey: 'pending' }, { projection: { _id: 1 } })
-          if (queued !== null) return queued._id
+        // Which job takes a batch of stored events, at the least cost on the ack path. A job that is still
+        // queued once the batch is stored reads it when it runs. Known facts decide without a query when they
+        // can: a job never starts before its runAfter, so a batch stored well before it (CLOCK_MARGIN_MS covers
+        // clock skew with other instances' runners) is read by it. Otherwise one read by `_id` (the only query
+        // FerretDB/SQLite answers without a scan) confirms it is still queued; failing that, the dedupe
+        // enqueue names the queued job or creates one.
+        let pendingJob: { id: string, runAfter: number } | null = null
+        const intake = createEventIntake(store, async (storedAt) => {
+          if (pendingJob !== null) {
+            if (storedAt < pendingJob.runAfter - CLOCK_MARGIN_MS) return pendingJob.id
+            if ((await app.jobs.get(pendingJob.id))?.status === 'queued') return pendingJob.id
+          }
           const { job } = await app.jobs.enqueue('odoo.employee-events', {}, { trigger: 'webhook', dedupeKey: 'pending', runAfter: new Date(Date.now() + settings.debounceMs) })
+          pendingJob = { id: job._id, runAfter: job.runAfter.getTime() }
           return job._id
         })
 

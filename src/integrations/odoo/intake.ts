@@ -5,10 +5,11 @@ const MAX_BATCH = 200
 
 /**
  * Group commit for webhook events: requests that arrive while a write is in flight are stored together in the
- * next insertMany, and each request is answered only after its batch is durable. Under a burst this turns
- * hundreds of single-document writes into a few batches; a lone request is written at once.
+ * next insertMany, and each request is answered only after its batch is durable and `jobForBatch` has named
+ * a job that will read it (it is told when the batch was stored). Under a burst this turns hundreds of
+ * single-document writes into a few batches; a lone request is written at once.
  */
-export function createEventIntake (store: OdooStore, jobForBatch: () => Promise<string>) {
+export function createEventIntake (store: OdooStore, jobForBatch: (storedAt: number) => Promise<string>) {
   interface Waiting { doc: EmployeeEventDocument, resolve: (v: { jobId: string }) => void, reject: (err: unknown) => void }
   let queue: Waiting[] = []
   let flushing = false
@@ -21,7 +22,7 @@ export function createEventIntake (store: OdooStore, jobForBatch: () => Promise<
         queue = queue.slice(batch.length)
         try {
           await store.addEvents(batch.map((w) => w.doc))
-          const jobId = await jobForBatch()
+          const jobId = await jobForBatch(Date.now())
           for (const w of batch) w.resolve({ jobId })
         } catch (err) {
           for (const w of batch) w.reject(err)

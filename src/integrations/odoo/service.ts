@@ -98,21 +98,29 @@ export function createOdooService ({ settings, store, client }: OdooServiceDeps)
         }
       }
       let writing = Promise.resolve()
+      // After one page fails the sync is over: pages still waiting for their turn are not read.
+      let stopped = false
       await Promise.all(pages.map((page, index) => limit(async () => {
+        if (stopped) return
         ctx.signal.throwIfAborted()
-        const employees = await odoo.executeKw<OdooEmployee[]>('hr.employee', 'search_read', [[['id', 'in', page]]], {
-          fields: [...EMPLOYEE_FIELDS],
-          order: 'id asc',
-          context
-        }, { signal: ctx.signal })
-        if (!Array.isArray(employees)) throw new PermanentError('Odoo search_read did not return a list')
-        const rows = employees.map((employee) => toCsvRow(employee, settings.offset))
-        fetched += rows.length
-        vanished += page.length - rows.length
-        ready.set(index, rows)
-        writing = writing.then(drain)
-        await writing
-        ctx.progress(fetched, ids.length, 'reading employees')
+        try {
+          const employees = await odoo.executeKw<OdooEmployee[]>('hr.employee', 'search_read', [[['id', 'in', page]]], {
+            fields: [...EMPLOYEE_FIELDS],
+            order: 'id asc',
+            context
+          }, { signal: ctx.signal })
+          if (!Array.isArray(employees)) throw new PermanentError('Odoo search_read did not return a list')
+          const rows = employees.map((employee) => toCsvRow(employee, settings.offset))
+          fetched += rows.length
+          vanished += page.length - rows.length
+          ready.set(index, rows)
+          writing = writing.then(drain)
+          await writing
+          ctx.progress(fetched, ids.length, 'reading employees')
+        } catch (err) {
+          stopped = true
+          throw err
+        }
       })))
       await writing
       if (keptIndex < kept.length) await write(renderCsv(kept.slice(keptIndex), false))

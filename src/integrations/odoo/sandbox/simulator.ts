@@ -21,6 +21,8 @@ export interface Failure {
   delayMs?: number
   /** Only calls of these XML-RPC methods (`execute_kw`, `authenticate`, …) are affected; default all. */
   methods?: string[]
+  /** Matching calls let through before this failure applies (to fail in the middle of a sync). */
+  skip?: number
 }
 
 export interface OdooSimulatorOptions {
@@ -308,7 +310,13 @@ export function createOdooSimulator (options: OdooSimulatorOptions = {}) {
 
   function takeFailure (method: string): Failure | undefined {
     const index = failures.findIndex((f) => f.methods === undefined || f.methods.includes(method))
-    return index === -1 ? undefined : failures.splice(index, 1)[0]
+    const failure = failures[index]
+    if (failure === undefined) return undefined
+    if ((failure.skip ?? 0) > 0) {
+      failure.skip = (failure.skip ?? 0) - 1
+      return undefined
+    }
+    return failures.splice(index, 1)[0]
   }
 
   async function control (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
