@@ -23,7 +23,7 @@ try {
     after: config.TRACOS_INBOUND_AFTER as InboundAfter,
     concurrency: 4
   })
-  const sync = createTracosSync(workOrders, files, { inboundDir: String(config.TRACOS_INBOUND_DIR), outboundDir: String(config.TRACOS_OUTBOUND_DIR), batchSize: 100, concurrency: 4 })
+  const sync = createTracosSync(workOrders, files, { inboundDir: String(config.TRACOS_INBOUND_DIR), outboundDir: String(config.TRACOS_OUTBOUND_DIR), batchSize: 100 })
   process.stdout.write(JSON.stringify(await sync.run('both', { log })))
 } finally {
   await client.close()

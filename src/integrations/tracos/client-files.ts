@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
 import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises'
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import { join } from 'node:path'
 import pLimit from 'p-limit'
 import type { ClientWorkOrder, Problem } from './translate.js'
@@ -45,6 +47,22 @@ export async function listInbound (dir: string): Promise<string[]> {
 /** Strict UTF-8 (invalid bytes throw); one instance serves every file (decode without `stream` keeps no state). */
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
+/**
+ * Small-file work done with synchronous calls, a slice at a time, yielding to the event loop between slices.
+ * Each async fs call is a thread-pool round trip that costs more than the syscall itself for a file of a few
+ * hundred bytes (10,000 files: ~2 s async vs ~0.5 s sync here); a slice blocks the loop for a few ms only.
+ */
+const SLICE = 100
+
+async function inSlices<T, R> (items: T[], work: (item: T) => R): Promise<R[]> {
+  const results: R[] = []
+  for (let i = 0; i < items.length; i += SLICE) {
+    if (i > 0) await nextTurn()
+    for (const item of items.slice(i, i + SLICE)) results.push(work(item))
+  }
+  return results
+}
+
 /** Reads and parses one inbound file; every failure becomes a problem report, never an exception. */
 export async function readInbound (dir: string, name: string): Promise<ReadOutcome> {
   let buffer: Buffer
@@ -53,6 +71,23 @@ export async function readInbound (dir: string, name: string): Promise<ReadOutco
   } catch (err) {
     return { ok: false, name, problems: [{ field: '(file)', message: fsReason(err) }] }
   }
+  return parseInbound(name, buffer)
+}
+
+/** Reads and parses many inbound files (see `inSlices`), in the order given. */
+export function readInboundMany (dir: string, names: string[]): Promise<ReadOutcome[]> {
+  return inSlices(names, (name): ReadOutcome => {
+    let buffer: Buffer
+    try {
+      buffer = readFileSync(join(dir, name))
+    } catch (err) {
+      return { ok: false, name, problems: [{ field: '(file)', message: fsReason(err) }] }
+    }
+    return parseInbound(name, buffer)
+  })
+}
+
+function parseInbound (name: string, buffer: Buffer): ReadOutcome {
   let text: string
   try {
     text = utf8.decode(buffer)
@@ -183,14 +218,17 @@ export function createClientFiles (options: { inboundDir: string, outboundDir: s
    */
   async function writeBatchFlushedOnce (orders: ClientWorkOrder[], failures: Map<number, string>): Promise<void> {
     const temps: Array<{ orderNo: number, temp: string, path: string }> = []
-    await Promise.all(orders.map((order) => limit(async () => {
+    await inSlices(orders, (order) => {
       const path = join(outboundDir, outboundName(order.orderNo))
+      const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`
       try {
-        temps.push({ orderNo: order.orderNo, temp: await writeTemp(path, `${JSON.stringify(order, null, 2)}\n`), path })
+        writeFileSync(temp, `${JSON.stringify(order, null, 2)}\n`, { mode: 0o644 })
+        temps.push({ orderNo: order.orderNo, temp, path })
       } catch (err) {
         failures.set(order.orderNo, writeFailure(order.orderNo, err))
+        try { unlinkSync(temp) } catch {}
       }
-    })))
+    })
     if (temps.length === 0) return
     if (!(await syncFilesystem(outboundDir))) {
       // No syncfs here: flush each temp file instead; those that cannot be flushed are not renamed.
@@ -203,14 +241,14 @@ export function createClientFiles (options: { inboundDir: string, outboundDir: s
         }
       })))
     }
-    await Promise.all(temps.filter((entry) => !failures.has(entry.orderNo)).map((entry) => limit(async () => {
+    await inSlices(temps.filter((entry) => !failures.has(entry.orderNo)), (entry) => {
       try {
-        await rename(entry.temp, entry.path)
+        renameSync(entry.temp, entry.path)
       } catch (err) {
         failures.set(entry.orderNo, writeFailure(entry.orderNo, err))
-        await unlink(entry.temp).catch(() => {})
+        try { unlinkSync(entry.temp) } catch {}
       }
-    })))
+    })
   }
 
   return {

@@ -1,8 +1,7 @@
 import { access, mkdir } from 'node:fs/promises'
-import pLimit from 'p-limit'
 import type { Logger } from '../../lib/logger.js'
 import type { ClientFiles } from './client-files.js'
-import { listInbound, readInbound, removeStaleTemps, type ReadOutcome } from './client-files.js'
+import { listInbound, readInboundMany, removeStaleTemps, type ReadOutcome } from './client-files.js'
 import { clientToTracos, tracosToClient, type ClientWorkOrder, type Problem, type TracosFields } from './translate.js'
 import type { Classified, WorkOrderDocument, WorkOrders } from './workorders.js'
 import { createPhaseTimer, type PhasesMs, type PhaseTimer } from './phases.js'
@@ -45,7 +44,6 @@ export interface SyncOptions {
   inboundDir: string
   outboundDir: string
   batchSize: number
-  concurrency: number
 }
 
 export interface RunContext {
@@ -59,8 +57,6 @@ export interface RunContext {
  * files). Files are handled in pages of `batchSize`; each page costs one read query and a few bulk writes.
  */
 export function createTracosSync (workOrders: WorkOrders, files: ClientFiles, options: SyncOptions) {
-  const readLimit = pLimit(options.concurrency)
-
   async function run (direction: Direction, ctx: RunContext): Promise<RunResult> {
     const timer = createPhaseTimer()
     const result: RunResult = { direction, files: 0, read: 0, inserted: 0, updated: 0, unchanged: 0, rejected: 0, rejectedOrders: 0, duplicates: 0, exported: 0, exportFailed: 0, errors: [], errorsTruncated: false, phasesMs: timer.snapshot() }
@@ -102,7 +98,7 @@ export function createTracosSync (workOrders: WorkOrders, files: ClientFiles, op
     for (let start = 0; start < names.length; start += options.batchSize) {
       ctx.signal?.throwIfAborted()
       const page = names.slice(start, start + options.batchSize)
-      const outcomes: ReadOutcome[] = await timer.time('read', () => Promise.all(page.map((name) => readLimit(() => readInbound(options.inboundDir, name)))))
+      const outcomes: ReadOutcome[] = await timer.time('read', () => readInboundMany(options.inboundDir, page))
       // Last write wins inside the page (files are in name order); later pages overwrite earlier ones.
       const byNumber = new Map<number, TracosFields>()
       const imported: string[] = []
