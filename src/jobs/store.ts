@@ -38,6 +38,9 @@ export interface JobDefaults {
 
 const TERMINAL: JobStatus[] = ['succeeded', 'failed', 'cancelled']
 
+/** How long a finished job may wait in `jobs` before recovery moves it to `jobs_done` for its runner. */
+const ARCHIVE_GRACE_MS = 30_000
+
 /**
  * Every read and write of jobs. Each state change is one conditional single-document update (no
  * transactions), and each write a runner makes filters on its lease token.
@@ -233,8 +236,11 @@ export function createJobStore (db: Db, defaults: JobDefaults) {
       if (expired === null) break
       if (await recoverExpiredLease(expired, now) !== null) acted++
     }
+    // A finished job sits in `jobs` while its runner moves it (finish() archives right after the final write);
+    // only one left there for a while was abandoned by a runner that stopped in between.
+    const abandoned = new Date(Date.now() - ARCHIVE_GRACE_MS)
     for (let i = 0; i < 100; i++) {
-      const finished = await jobs.findOne({ status: { $in: TERMINAL } })
+      const finished = await jobs.findOne({ status: { $in: TERMINAL }, finishedAt: { $lt: abandoned } })
       if (finished === null) break
       await archive(finished)
       acted++
