@@ -27,7 +27,7 @@ function decode (text: string): string {
 
 /** Bytes per decoded piece: well under V8's large-object size (128 KB) even for two-byte (non-Latin-1) text. */
 const PIECE_BYTES = 16 * 1024
-const LT = 0x3c
+const LT_CODE = 0x3c
 
 /**
  * An XML body decoded as a list of short strings, each starting at a `<` (a byte UTF-8 never uses inside a
@@ -39,7 +39,7 @@ export function xmlPieces (body: Buffer): string[] {
   const pieces: string[] = []
   let start = 0
   while (start < body.length) {
-    let end = body.indexOf(LT, start + PIECE_BYTES)
+    let end = body.indexOf(LT_CODE, start + PIECE_BYTES)
     if (end === -1) end = body.length
     pieces.push(body.toString('utf8', start, end))
     start = end
@@ -47,7 +47,6 @@ export function xmlPieces (body: Buffer): string[] {
   return pieces
 }
 
-const LT_CODE = 0x3c
 const GT_CODE = 0x3e
 const SLASH = 0x2f
 const QUESTION = 0x3f

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
-import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises'
+import { mkdir, open, readdir, rename, unlink } from 'node:fs/promises'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { join } from 'node:path'
 import pLimit from 'p-limit'
@@ -63,18 +63,7 @@ async function inSlices<T, R> (items: T[], work: (item: T) => R): Promise<R[]> {
   return results
 }
 
-/** Reads and parses one inbound file; every failure becomes a problem report, never an exception. */
-export async function readInbound (dir: string, name: string): Promise<ReadOutcome> {
-  let buffer: Buffer
-  try {
-    buffer = await readFile(join(dir, name))
-  } catch (err) {
-    return { ok: false, name, problems: [{ field: '(file)', message: fsReason(err) }] }
-  }
-  return parseInbound(name, buffer)
-}
-
-/** Reads and parses many inbound files (see `inSlices`), in the order given. */
+/** Reads and parses inbound files (see `inSlices`), in the order given; every failure becomes a problem report, never an exception. */
 export function readInboundMany (dir: string, names: string[]): Promise<ReadOutcome[]> {
   return inSlices(names, (name): ReadOutcome => {
     let buffer: Buffer
@@ -110,9 +99,14 @@ function parseInbound (name: string, buffer: Buffer): ReadOutcome {
   return { ok: true, name, orders: [parsed], single: true }
 }
 
+/** A temp file next to `path` (same folder, so the rename is atomic); `removeStaleTemps` knows the pattern. */
+function tempPathFor (path: string): string {
+  return `${path}.${randomBytes(6).toString('hex')}.tmp`
+}
+
 /** Writes a file atomically: a reader sees the old content or the whole new one, never a part. */
 export async function writeFileAtomic (path: string, content: string): Promise<void> {
-  const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`
+  const temp = tempPathFor(path)
   const handle = await open(temp, 'w', 0o644)
   try {
     await handle.writeFile(content, 'utf8')
@@ -141,23 +135,6 @@ export function syncFilesystem (dir: string): Promise<boolean> {
   return new Promise((resolve) => {
     execFile('sync', ['-f', dir], { timeout: 120_000 }, (err) => { resolve(err === null) })
   })
-}
-
-/** Writes a temp file without flushing it; returns its path. */
-async function writeTemp (path: string, content: string): Promise<string> {
-  const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`
-  try {
-    const handle = await open(temp, 'w', 0o644)
-    try {
-      await handle.writeFile(content, 'utf8')
-    } finally {
-      await handle.close()
-    }
-  } catch (err) {
-    await unlink(temp).catch(() => {})
-    throw err
-  }
-  return temp
 }
 
 async function datasyncPath (path: string): Promise<void> {
@@ -220,7 +197,7 @@ export function createClientFiles (options: { inboundDir: string, outboundDir: s
     const temps: Array<{ orderNo: number, temp: string, path: string }> = []
     await inSlices(orders, (order) => {
       const path = join(outboundDir, outboundName(order.orderNo))
-      const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`
+      const temp = tempPathFor(path)
       try {
         writeFileSync(temp, `${JSON.stringify(order, null, 2)}\n`, { mode: 0o644 })
         temps.push({ orderNo: order.orderNo, temp, path })
