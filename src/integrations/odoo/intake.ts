@@ -7,7 +7,7 @@ const MAX_BATCH = 200
  * Group commit for webhook events: requests that arrive while a write is in flight are stored together in the
  * next insertMany, and each request is answered only after its batch is durable and `jobForBatch` has named
  * a job that will read it (it is told when the batch was stored). Under a burst this turns hundreds of
- * single-document writes into a few batches; a lone request is written at once.
+ * single-document writes into a few batches; a lone request is written on the next turn of the event loop.
  */
 export function createEventIntake (store: OdooStore, jobForBatch: (storedAt: number) => Promise<string>) {
   interface Waiting { doc: EmployeeEventDocument, resolve: (v: { jobId: string }) => void, reject: (err: unknown) => void }
@@ -37,7 +37,11 @@ export function createEventIntake (store: OdooStore, jobForBatch: (storedAt: num
     accept (doc: EmployeeEventDocument): Promise<{ jobId: string }> {
       return new Promise((resolve, reject) => {
         queue.push({ doc, resolve, reject })
-        if (!flushing) void flush()
+        // Flush on the next turn of the event loop, so requests parsed in the same I/O phase share a batch.
+        if (!flushing) {
+          flushing = true
+          setImmediate(() => { void flush() })
+        }
       })
     }
   }
