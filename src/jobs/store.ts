@@ -249,6 +249,14 @@ export function createJobStore (db: Db, defaults: JobDefaults) {
   }
 
   async function recoverExpiredLease (expired: JobDocument, now: Date): Promise<JobDocument | null> {
+    // A job with a copy in `jobs_done` has finished. A live copy still marked running is a stale write that
+    // landed after the final one (FerretDB 1.x applies an update as a read, then a write of the whole
+    // document, so a cancel request racing the runner's finish can write `running` back): drop it, never rerun it.
+    const finished = await done.findOne({ _id: expired._id })
+    if (finished !== null) {
+      await jobs.deleteOne({ _id: expired._id, status: 'running' })
+      return finished
+    }
     const filter: Filter<JobDocument> = { _id: expired._id, status: 'running', leaseOwner: expired.leaseOwner }
     let set: Partial<JobDocument>
     if (expired.cancelRequested) {
