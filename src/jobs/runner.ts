@@ -76,7 +76,7 @@ export function createJobRunner (store: JobStore, locks: Locks, registry: JobReg
     // At a fraction of the lease length, so a crashed runner's job is taken over soon after its lease expires.
     if (Date.now() - lastRecovery < Math.min(leaseMs / 4, 5000)) return
     lastRecovery = Date.now()
-    const acted = await store.recoverJobs()
+    const acted = await store.recoverJobs(leaseMs)
     if (acted > 0) log.warn({ jobs: acted }, 'recovered jobs left behind by a runner that stopped')
   }
 

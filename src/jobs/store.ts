@@ -213,8 +213,10 @@ export function createJobStore (db: Db, defaults: JobDefaults) {
       if (isDuplicateKeyError(err)) return null // another runner won this claim
       throw err
     }
+    // Still at the claim number the record was won for: recovery moves past a claim whose runner died
+    // between the record and this write (see recoverStalledClaims), and then this write must not land.
     return jobs.findOneAndUpdate(
-      { _id: candidate._id, status: 'queued' },
+      { _id: candidate._id, status: 'queued', claimSeq: claimSeq - 1 },
       {
         $set: { status: 'running', claimSeq, leaseOwner: owner, leaseInstance: instance, leaseExpiresAt: new Date(now.getTime() + leaseMs), startedAt: now, updatedAt: now },
         $inc: { attempts: 1 }
@@ -228,8 +230,8 @@ export function createJobStore (db: Db, defaults: JobDefaults) {
    * back to the queue (the attempt counts) or fails when that was its last attempt; a job finished but not yet
    * moved to `jobs_done` (its runner crashed in between) is moved. Returns how many jobs it acted on.
    */
-  async function recoverJobs (): Promise<number> {
-    let acted = 0
+  async function recoverJobs (leaseMs = 60_000): Promise<number> {
+    let acted = await recoverStalledClaims(leaseMs)
     for (let i = 0; i < 100; i++) {
       const now = new Date()
       const expired = await jobs.findOne({ status: 'running', leaseExpiresAt: { $lt: now } })
@@ -248,6 +250,26 @@ export function createJobStore (db: Db, defaults: JobDefaults) {
     return acted
   }
 
+  /**
+   * A runner that dies after winning a claim record but before marking the job running leaves the job queued
+   * with its next claim number taken, so no runner could ever claim it. Such a job has been due for longer
+   * than a lease and its claim record is older than a lease: move it to the next claim number. Only the
+   * longest-waiting due jobs are checked (one read by `_id` each), and a stalled one only gets older.
+   */
+  async function recoverStalledClaims (leaseMs: number): Promise<number> {
+    const cutoff = new Date(Date.now() - leaseMs)
+    const waiting = await jobs.find({ status: 'queued', runAfter: { $lt: cutoff } }).sort({ runAfter: 1 }).limit(20).toArray()
+    let moved = 0
+    for (const job of waiting) {
+      const seq = job.claimSeq ?? 0
+      const record = await claims.findOne({ _id: `${job._id}:${seq + 1}` })
+      if (record === null || record.at >= cutoff) continue
+      const r = await jobs.updateOne({ _id: job._id, status: 'queued', claimSeq: seq }, { $set: { claimSeq: seq + 1, updatedAt: new Date() } })
+      moved += r.modifiedCount
+    }
+    return moved
+  }
+
   async function recoverExpiredLease (expired: JobDocument, now: Date): Promise<JobDocument | null> {
     // A job with a copy in `jobs_done` has finished. A live copy still marked running is a stale write that
     // landed after the final one (FerretDB 1.x applies an update as a read, then a write of the whole
@@ -259,7 +281,7 @@ export function createJobStore (db: Db, defaults: JobDefaults) {
     }
     const filter: Filter<JobDocument> = { _id: expired._id, status: 'running', leaseOwner: expired.leaseOwner }
     let set: Partial<JobDocument>
-    if (expired.cancelRequested) {
+    if (expired.cancelRequested || (await claims.findOne({ _id: cancelRecordId(expired._id) })) !== null) {
       set = { ...cleared(now), status: 'cancelled', finishedAt: now }
     } else if (expired.attempts >= expired.maxAttempts) {
       const error: JobErrorInfo = {
@@ -312,7 +334,12 @@ export function createJobStore (db: Db, defaults: JobDefaults) {
       { $set: { leaseExpiresAt, updatedAt: now } },
       { returnDocument: 'after' } // no projection: FerretDB 1.24 rejects it in findAndModify
     )
-    return job === null ? null : { cancelRequested: job.cancelRequested === true }
+    if (job === null) return null
+    return { cancelRequested: job.cancelRequested === true || (await claims.findOne({ _id: cancelRecordId(id) })) !== null }
+  }
+
+  function cancelRecordId (id: string): string {
+    return `${id}:cancel`
   }
 
   async function recordProgress (id: string, owner: string, progress: JobProgress): Promise<boolean> {
@@ -381,24 +408,57 @@ export function createJobStore (db: Db, defaults: JobDefaults) {
       .slice(0, query.limit)
   }
 
-  /** queued → cancelled at once; running → flag the runner, which aborts the handler. */
+  /**
+   * queued → cancelled at once; running → flag the runner, which aborts the handler. Cancelling a queued job
+   * competes with the runners for the job's next claim record, so that it is either cancelled or run, never
+   * both. A claim lost to a runner means the job is starting: the flag is set once it shows as running.
+   */
   async function requestCancel (id: string): Promise<JobDocument | null> {
-    const now = new Date()
-    const queued = await jobs.findOneAndUpdate(
-      { _id: id, status: 'queued' },
-      { $set: { status: 'cancelled', finishedAt: now, updatedAt: now } },
-      { returnDocument: 'after' }
-    )
-    if (queued !== null) {
-      await archive(queued)
-      await dropDedupeKey(queued)
-      return queued
+    const live = await jobs.findOne({ _id: id })
+    if (live?.status === 'queued') {
+      const claimSeq = (live.claimSeq ?? 0) + 1
+      const now = new Date()
+      let won = true
+      try {
+        await claims.insertOne({ _id: `${id}:${claimSeq}`, jobId: id, owner: 'cancel', at: now })
+      } catch (err) {
+        if (!isDuplicateKeyError(err)) throw err
+        won = false
+      }
+      if (won) {
+        const cancelled = await jobs.findOneAndUpdate(
+          { _id: id, status: 'queued', claimSeq: claimSeq - 1 },
+          { $set: { status: 'cancelled', claimSeq, finishedAt: now, updatedAt: now } },
+          { returnDocument: 'after' }
+        )
+        if (cancelled !== null) {
+          await archive(cancelled)
+          await dropDedupeKey(cancelled)
+          return cancelled
+        }
+      }
     }
-    return jobs.findOneAndUpdate(
-      { _id: id, status: 'running' },
-      { $set: { cancelRequested: true, updatedAt: now } },
-      { returnDocument: 'after' }
-    )
+    for (let attempt = 0; attempt < 40; attempt++) {
+      const running = await jobs.findOneAndUpdate(
+        { _id: id, status: 'running' },
+        { $set: { cancelRequested: true, updatedAt: new Date() } },
+        { returnDocument: 'after' }
+      )
+      if (running !== null) {
+        // Recorded on its own too: on FerretDB 1.x a heartbeat racing the update above writes the whole
+        // document back and can drop the flag, while a record nobody else writes cannot be lost.
+        try {
+          await claims.insertOne({ _id: cancelRecordId(id), jobId: id, owner: 'cancel', at: new Date() })
+        } catch (err) {
+          if (!isDuplicateKeyError(err)) throw err
+        }
+        return running
+      }
+      // Queued still: a runner won the claim and is about to mark the job running.
+      if ((await jobs.findOne({ _id: id }))?.status !== 'queued') return null
+      await sleep(50)
+    }
+    return null
   }
 
   async function linkRetry (oldId: string, newId: string): Promise<void> {

@@ -221,6 +221,42 @@ t.test('a finished job written back as running by a late concurrent update is dr
   t.match(await store.get(job._id), { status: 'succeeded', result: { ok: true } }, 'the job stays succeeded')
 })
 
+t.test('a runner that died between winning a claim and marking the job running does not strand the job', async (t) => {
+  const app = await build(t, { env: noRunner })
+  const { store } = app.jobs
+  const { job } = await app.jobs.enqueue('fixture.noop', {})
+  // The dead runner's claim record: the job's next claim number is taken, the job itself still queued.
+  const claims = app.mongo.db.collection<{ _id: string, jobId: string, owner: string, at: Date }>('job_claims')
+  await claims.insertOne({ _id: `${job._id}:1`, jobId: job._id, owner: 'dead-runner', at: new Date(Date.now() - 1000) })
+  t.same(await store.claim(['fixture.noop'], 1, () => 'runner-b', 'b', 10_000), [], 'nobody can claim it meanwhile')
+  await sleep(100)
+  t.equal(await store.recoverJobs(50), 1, 'recovery moves it past the stalled claim')
+  const [claimed] = await store.claim(['fixture.noop'], 1, () => 'runner-b', 'b', 10_000)
+  t.equal(claimed?._id, job._id, 'it runs')
+  t.equal(claimed?.claimSeq, 2)
+  t.equal(await store.succeed(job._id, 'runner-b', null), true)
+})
+
+t.test('cancelling a job a runner is just claiming flags it instead of cancelling it under the runner', async (t) => {
+  const app = await build(t, { env: noRunner })
+  const { store } = app.jobs
+  const { job } = await app.jobs.enqueue('fixture.noop', {})
+  // A runner has won the claim record and marks the job running a moment later.
+  const claims = app.mongo.db.collection<{ _id: string, jobId: string, owner: string, at: Date }>('job_claims')
+  await claims.insertOne({ _id: `${job._id}:1`, jobId: job._id, owner: 'runner-a', at: new Date() })
+  const marking = sleep(300).then(async () => {
+    await store.collection.updateOne({ _id: job._id }, { $set: { status: 'running', claimSeq: 1, leaseOwner: 'runner-a', leaseExpiresAt: new Date(Date.now() + 60_000) } })
+  })
+  const cancelled = await store.requestCancel(job._id)
+  await marking
+  t.match(cancelled, { status: 'running', cancelRequested: true, leaseOwner: 'runner-a' }, 'the runner keeps the job and is told to stop')
+  t.equal(await app.jobs.store.doneCollection.countDocuments({ _id: job._id }), 0, 'not archived as cancelled')
+
+  const { job: other } = await app.jobs.enqueue('fixture.noop', { n: 2 })
+  t.match(await store.requestCancel(other._id), { status: 'cancelled' }, 'a queued job nobody claims is cancelled at once')
+  t.same(await store.claim(['fixture.noop'], 5, () => 'runner-b', 'b', 10_000), [], 'and can no longer be claimed')
+})
+
 t.test('a running handler whose lease is taken over is aborted and writes nothing', async (t) => {
   const config = testConfig({ JOBS_LEASE_MS: '1200' })
   const app = await build(t, { config })
