@@ -2,17 +2,10 @@ import { randomBytes } from 'node:crypto'
 import { constants } from 'node:fs'
 import { copyFile, link, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
+import { syncDirectory } from '../../lib/sync-directory.js'
 
 /** Temp files of atomic writes start with this; the folder scan never picks them up. */
 const TEMP_PREFIX = '.tmp-'
-
-export async function fsyncDir (dir: string): Promise<void> {
-  // Makes the rename itself durable; some platforms cannot open a folder, which is then best effort.
-  try {
-    const handle = await open(dir, 'r')
-    try { await handle.sync() } finally { await handle.close() }
-  } catch { /* not supported here */ }
-}
 
 /** Writes a file atomically: temp file in the same folder, fsync, rename, fsync the folder. Never overwrites. */
 export async function writeFileAtomic (path: string, data: Buffer | string): Promise<void> {
@@ -32,7 +25,7 @@ export async function writeFileAtomic (path: string, data: Buffer | string): Pro
   } finally {
     await unlink(temp).catch(() => {})
   }
-  await fsyncDir(dir)
+  await syncDirectory(dir)
 }
 
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0')
@@ -99,12 +92,12 @@ export async function moveFile (from: string, to: string, options: { syncDirs?: 
     const handle = await open(temp, 'r+')
     try { await handle.sync() } finally { await handle.close() }
     await rename(temp, to)
-    await fsyncDir(dirname(to))
+    await syncDirectory(dirname(to))
     await unlink(from)
   }
   if (options.syncDirs !== false) {
-    await fsyncDir(dirname(to))
-    await fsyncDir(dirname(from))
+    await syncDirectory(dirname(to))
+    await syncDirectory(dirname(from))
   }
   return 'moved'
 }

@@ -3,10 +3,11 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Logger } from '../../lib/logger.js'
+import { syncDirectory } from '../../lib/sync-directory.js'
 import { errorMessage } from '../../jobs/errors.js'
 import { userOutcome, type AthocClient, type SyncResult, type UserOutcome } from './athoc-client.js'
 import { parseBoboCsv, type DutyEvent, type ParsedFile } from './csv.js'
-import { exists, freeName, fsyncDir, listFolder, moveFile } from './files.js'
+import { exists, freeName, listFolder, moveFile } from './files.js'
 import { bulkInSlices, type BatchIntent, type BoboFileRecord, type BoboStore, type FileOutcome, type ProcessingLogEntry } from './store.js'
 import { formatAthocTime } from './time.js'
 
@@ -352,5 +353,5 @@ function isAuthFailure (err: unknown): boolean {
 }
 
 async function syncDir (dir: string): Promise<void> {
-  if (await exists(dir)) await fsyncDir(dir)
+  if (await exists(dir)) await syncDirectory(dir)
 }

@@ -4,6 +4,7 @@ import { mkdir, open, readdir, rename, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { createReadStream } from 'node:fs'
 import { parse as parseStream } from 'csv-parse'
+import { syncDirectory } from '../../lib/sync-directory.js'
 import { CSV_COLUMNS, type CsvRow } from './mapping.js'
 
 function tempPrefix (path: string): string {
@@ -107,16 +108,5 @@ export async function writeStreamIfChanged (path: string, produce: (write: (chun
       await handle.close().catch(() => {})
       await rm(temp, { force: true })
     }
-  }
-}
-
-async function syncDirectory (dir: string): Promise<void> {
-  const dirHandle = await open(dir, 'r')
-  try {
-    await dirHandle.sync()
-  } catch {
-    // Some filesystems refuse fsync on a directory; the rename is still atomic.
-  } finally {
-    await dirHandle.close()
   }
 }

@@ -5,6 +5,7 @@ import { mkdir, open, readdir, rename, unlink } from 'node:fs/promises'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { join } from 'node:path'
 import pLimit from 'p-limit'
+import { syncDirectory } from '../../lib/sync-directory.js'
 import type { ClientWorkOrder, Problem } from './translate.js'
 
 /**
@@ -146,18 +147,6 @@ async function datasyncPath (path: string): Promise<void> {
   }
 }
 
-/** fsync a folder so that the renames into it survive a power cut. */
-export async function syncDir (dir: string): Promise<void> {
-  const handle = await open(dir, 'r')
-  try {
-    await handle.sync()
-  } catch {
-    // Some filesystems refuse fsync on a directory; the renames are still atomic.
-  } finally {
-    await handle.close()
-  }
-}
-
 export function outboundName (orderNo: number): string {
   return `workorder_${orderNo}.json`
 }
@@ -242,7 +231,7 @@ export function createClientFiles (options: { inboundDir: string, outboundDir: s
           }
         })))
       }
-      if (failures.size < orders.length) await syncDir(outboundDir)
+      if (failures.size < orders.length) await syncDirectory(outboundDir)
       return failures
     },
 
@@ -258,7 +247,7 @@ export function createClientFiles (options: { inboundDir: string, outboundDir: s
           failures.push({ name, message: `imported but could not be ${options.after === 'archive' ? 'archived' : 'deleted'}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` })
         }
       })))
-      if (options.after === 'archive' && names.length > failures.length) await syncDir(archiveDir)
+      if (options.after === 'archive' && names.length > failures.length) await syncDirectory(archiveDir)
       return failures
     },
 
