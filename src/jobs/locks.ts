@@ -8,28 +8,52 @@ interface LockDocument {
   acquiredAt: Date
 }
 
+/** Who took over an expired lock: `_id` names the lock and the expired lease, so one taker wins it. */
+interface TakeoverDocument {
+  _id: string
+  jobId: string
+  owner: string
+  at: Date
+}
+
 /**
  * Named leases in the `locks` collection, one document per lock name. A lock whose holder stopped renewing
  * it is free again after it expires. Works without partial indexes or transactions.
+ *
+ * Every contested step is decided by a unique `_id`, never by a conditional update alone: FerretDB 1.x
+ * applies an update as a read, then a write, so two instances updating one expired lock could both win.
+ * A free lock is taken by inserting it; an expired one by inserting a takeover record for that exact lease
+ * (kept in `job_claims`, purged with the claims).
  */
 export function createLocks (db: Db) {
   const locks: Collection<LockDocument> = db.collection<LockDocument>('locks')
+  const takeovers: Collection<TakeoverDocument> = db.collection<TakeoverDocument>('job_claims')
 
   /** Takes the lock for `owner` (or renews it when owner already holds it). False when someone else holds it. */
   async function acquire (name: string, owner: string, ttlMs: number): Promise<boolean> {
-    const now = new Date()
-    try {
-      await locks.updateOne(
-        { _id: name, $or: [{ expiresAt: { $lt: now } }, { owner }] },
-        { $set: { owner, expiresAt: new Date(now.getTime() + ttlMs), acquiredAt: now } },
-        { upsert: true }
-      )
-      return true
-    } catch (err) {
-      // The filter did not match an existing document, so the upsert collided with the holder's `_id`.
-      if (isDuplicateKeyError(err)) return false
-      throw err
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const now = new Date()
+      const lease = { owner, expiresAt: new Date(now.getTime() + ttlMs), acquiredAt: now }
+      try {
+        await locks.insertOne({ _id: name, ...lease })
+        return true
+      } catch (err) {
+        if (!isDuplicateKeyError(err)) throw err
+      }
+      const current = await locks.findOne({ _id: name })
+      if (current === null) continue // released in between: try to insert again
+      if (current.owner === owner) return renew(name, owner, ttlMs)
+      if (current.expiresAt >= now) return false
+      try {
+        await takeovers.insertOne({ _id: `lock:${name}:${current.owner}:${current.expiresAt.getTime()}`, jobId: `lock:${name}`, owner, at: now })
+      } catch (err) {
+        if (isDuplicateKeyError(err)) return false // another instance is taking this expired lease over
+        throw err
+      }
+      const r = await locks.updateOne({ _id: name, owner: current.owner, expiresAt: current.expiresAt }, { $set: lease })
+      return r.matchedCount === 1
     }
+    return false
   }
 
   async function renew (name: string, owner: string, ttlMs: number): Promise<boolean> {

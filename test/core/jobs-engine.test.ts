@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
+import { createLocks } from '../../src/jobs/locks.js'
 import { authHeaders, build, testConfig, waitFor, waitForStatus } from '../helpers/app.js'
 
 const noRunner = { JOBS_RUNNER_ENABLED: 'false', SCHEDULER_ENABLED: 'false' }
@@ -159,6 +160,24 @@ t.test('kinds sharing an exclusive lock never overlap', async (t) => {
   }
   t.equal(maxInside, 1, 'at most one holder of the lock at any time')
   t.equal(events.length, 12)
+})
+
+t.test('exclusive locks: one holder; an expired lock is taken over by exactly one of several instances', async (t) => {
+  const app = await build(t, { env: noRunner })
+  const locks = createLocks(app.mongo.db)
+  t.equal(await locks.acquire('csv', 'a', 60_000), true, 'a free lock is taken')
+  t.equal(await locks.acquire('csv', 'b', 60_000), false, 'a held lock is refused')
+  t.equal(await locks.acquire('csv', 'a', 60_000), true, 'its holder may take it again')
+  await locks.release('csv', 'a')
+  t.equal(await locks.acquire('csv', 'b', 50), true, 'a released lock is taken')
+  await sleep(100)
+  const takers = ['c', 'd', 'e', 'f']
+  const won = await Promise.all(takers.map((owner) => locks.acquire('csv', owner, 60_000)))
+  t.equal(won.filter(Boolean).length, 1, 'one of four instances takes the expired lock over')
+  const winner = takers[won.indexOf(true)] as string
+  t.equal((await locks.holder('csv'))?.owner, winner)
+  t.equal(await locks.renew('csv', 'b', 60_000), false, 'the old holder can no longer renew it')
+  t.equal(await locks.acquire('csv', 'b', 60_000), false, 'nor take it back')
 })
 
 t.test('graceful drain: running jobs finish within SHUTDOWN_DRAIN_MS', async (t) => {
