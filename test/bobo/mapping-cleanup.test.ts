@@ -1,6 +1,6 @@
 import t from 'tap'
 import { authHeaders, waitForStatus } from '../helpers/app.js'
-import { boboHarness } from '../helpers/bobo-setup.js'
+import { boboHarness, boboRow } from '../helpers/bobo-setup.js'
 import { specProblems } from '../helpers/openapi.js'
 import { mappingSyncDecision } from '../../src/integrations/bobo/mapping-sync.js'
 
@@ -86,4 +86,27 @@ t.test('cleanup clears every stale value, past 1000 users, and leaves fresh ones
   t.equal(h.sim.field('u2599@example.org', FIELD), '10/03/2026 08:00:00')
   t.ok(h.sim.counts.search >= 3, 'paged')
   t.equal(h.sim.counts.sync, Math.ceil(2500 / 400))
+})
+
+t.test('processed files, their records and log entries older than BOBO_PROCESSED_RETENTION_DAYS are purged; failed files stay', async (t) => {
+  const h = await boboHarness(t, { users: [['ann@example.org', '00452']], env: { BOBO_PROCESSED_RETENTION_DAYS: '30' } })
+  await h.runJob('bobo.mapping-sync', { force: true })
+  h.clock.now = new Date('2026-03-01T10:00:00Z')
+  await h.drop('BOBO_20260301_100000_old.csv', boboRow('BON', '00452', '20260301095900'))
+  await h.drop('garbage.csv', 'this is not,a BOBO export\n')
+  t.match(await h.process(), { processed: 1, failed: 1 })
+  h.clock.now = new Date('2026-04-01T10:00:00Z') // 31 days later
+  await h.drop('BOBO_20260401_100000_new.csv', boboRow('BOF', '00452', '20260401095900'))
+  t.match(await h.process(), { processed: 1 })
+  t.equal((await h.list(h.dirs.processed)).length, 2)
+
+  const purge = await h.runJob('bobo.purge-processed')
+  t.equal(purge.status, 'succeeded')
+  t.match(purge.result, { records: 1, filesDeleted: 1, logEntries: 2 }, 'the old processed file and both old log entries')
+  t.same(await h.list(h.dirs.processed), ['BOBO_20260401_100000_new.csv'], 'the recent processed file stays')
+  t.same(await h.list(h.dirs.failed), ['garbage.csv'], 'failed files wait for a person')
+  const listed = await h.app.inject({ method: 'GET', url: '/bobo/files?status=processed', headers: authHeaders('read') })
+  t.same(listed.json().files.map((f: { name: string }) => f.name), ['BOBO_20260401_100000_new.csv'])
+  t.equal(await h.app.mongo.db.collection('boboProcessingLog').countDocuments({}), 1)
+  t.match((await h.runJob('bobo.purge-processed')).result, { records: 0, filesDeleted: 0, logEntries: 0 }, 'a second run finds nothing')
 })

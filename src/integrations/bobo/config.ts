@@ -17,6 +17,7 @@ export const boboConfig = {
   BOBO_SYNC_HOUR: Type.Integer({ minimum: 0, maximum: 23, default: 20, description: 'Earliest local hour for the daily mapping sync.' }),
   BOBO_SYNC_RETRY_DAYS: Type.Integer({ minimum: 0, default: 2, description: 'Run the mapping sync at once when the last success is more than this many days old.' }),
   BOBO_AUTO_CLEANUP_HOURS: Type.Number({ minimum: 0, default: 24, description: 'Duty values older than this are cleared by bobo.cleanup; 0 disables the schedule.' }),
+  BOBO_PROCESSED_RETENTION_DAYS: Type.Integer({ minimum: 0, default: 30, description: 'Processed files, their records and processing-log entries older than this many days are deleted daily (the original PROCESSED_FILES_PURGE_DAYS); failed files are kept; 0 keeps everything.' }),
   BOBO_CLEANUP_INTERVAL: Type.String({ pattern: DURATION_PATTERN, default: '1h', description: 'How often bobo.cleanup runs; `off` disables it.' }),
   ATHOC_URL: Type.String({ default: '', description: 'AtHoc base URL (token and API paths hang off it). Empty: the BOBO schedules are off.' }),
   ATHOC_ORG_CODE: Type.String({ default: '', description: 'AtHoc organization code (case-sensitive); used in acr_values and API paths.' }),

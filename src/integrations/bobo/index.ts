@@ -7,6 +7,7 @@ import { boboConfig, type BoboConfig } from './config.js'
 import { createIntake } from './intake.js'
 import { createMappingSync } from './mapping-sync.js'
 import { createProcessor } from './processor.js'
+import { createProcessedRetention } from './retention.js'
 import { boboRoutes } from './routes.js'
 import { createBoboStore } from './store.js'
 import { checkTimeZone } from './time.js'
@@ -78,6 +79,7 @@ export function createBoboIntegration (options: BoboOptions = {}): Integration {
         now
       })
       const cleanup = createCleanup({ athoc, dutyField: config.ATHOC_DUTY_FIELD, hours: config.BOBO_AUTO_CLEANUP_HOURS, timeZone: config.BOBO_TIMEZONE, chunkSize: config.ATHOC_SYNC_CHUNK, now })
+      const retention = createProcessedRetention({ store, processedDir: dirs.processedDir, days: config.BOBO_PROCESSED_RETENTION_DAYS, now })
       const intake = createIntake({ store, incomingDir: dirs.incomingDir, timeZone: config.BOBO_TIMEZONE, now })
 
       const athocConfigured = config.ATHOC_URL !== ''
@@ -107,12 +109,19 @@ export function createBoboIntegration (options: BoboOptions = {}): Integration {
             maxAttempts: 3,
             timeoutMs: 15 * 60_000,
             handler: async ({ log, signal }) => cleanup.run({ log, signal })
+          },
+          'bobo.purge-processed': {
+            description: 'Deletes processed files, their records and processing-log entries older than BOBO_PROCESSED_RETENTION_DAYS.',
+            maxAttempts: 3,
+            timeoutMs: 15 * 60_000,
+            handler: async ({ log }) => retention.run({ log })
           }
         },
         schedules: [
           { id: 'bobo.process', kind: 'bobo.process', everyMs: Math.max(1000, pollMs ?? 60_000), enabled: athocConfigured && pollMs !== null, description: 'Picks up CSV files in the drop folder' },
           { id: 'bobo.mapping-sync', kind: 'bobo.mapping-sync', everyMs: Math.max(1000, pollMs ?? 60_000), enabled: athocConfigured && pollMs !== null, description: 'Checks the mapping-sync rules (first run, overdue, retry after no_data/error, daily after BOBO_SYNC_HOUR)' },
-          { id: 'bobo.cleanup', kind: 'bobo.cleanup', everyMs: Math.max(1000, cleanupMs ?? 3_600_000), enabled: athocConfigured && cleanupMs !== null && config.BOBO_AUTO_CLEANUP_HOURS > 0, description: 'Clears stale AtHoc duty values' }
+          { id: 'bobo.cleanup', kind: 'bobo.cleanup', everyMs: Math.max(1000, cleanupMs ?? 3_600_000), enabled: athocConfigured && cleanupMs !== null && config.BOBO_AUTO_CLEANUP_HOURS > 0, description: 'Clears stale AtHoc duty values' },
+          { id: 'bobo.purge-processed', kind: 'bobo.purge-processed', everyMs: 86_400_000, enabled: config.BOBO_PROCESSED_RETENTION_DAYS > 0, description: 'Deletes processed files older than BOBO_PROCESSED_RETENTION_DAYS' }
         ],
         routes: boboRoutes({ store, intake, maxBytes: config.BOBO_UPLOAD_MAX_BYTES, maxFiles: config.BOBO_UPLOAD_MAX_FILES, processOnUpload: config.BOBO_PROCESS_ON_UPLOAD })
       }
