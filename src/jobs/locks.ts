@@ -1,5 +1,5 @@
 import type { Collection, Db } from 'mongodb'
-import { isDuplicateKeyError } from '../lib/mongo-errors.js'
+import { insertOnce } from '../lib/mongo-errors.js'
 
 interface LockDocument {
   _id: string
@@ -34,22 +34,13 @@ export function createLocks (db: Db) {
     for (let attempt = 0; attempt < 3; attempt++) {
       const now = new Date()
       const lease = { owner, expiresAt: new Date(now.getTime() + ttlMs), acquiredAt: now }
-      try {
-        await locks.insertOne({ _id: name, ...lease })
-        return true
-      } catch (err) {
-        if (!isDuplicateKeyError(err)) throw err
-      }
+      if (await insertOnce(locks, { _id: name, ...lease })) return true
       const current = await locks.findOne({ _id: name })
       if (current === null) continue // released in between: try to insert again
       if (current.owner === owner) return renew(name, owner, ttlMs)
       if (current.expiresAt >= now) return false
-      try {
-        await takeovers.insertOne({ _id: `lock:${name}:${current.owner}:${current.expiresAt.getTime()}`, jobId: `lock:${name}`, owner, at: now })
-      } catch (err) {
-        if (isDuplicateKeyError(err)) return false // another instance is taking this expired lease over
-        throw err
-      }
+      // Another instance taking this expired lease over first wins it.
+      if (!(await insertOnce(takeovers, { _id: `lock:${name}:${current.owner}:${current.expiresAt.getTime()}`, jobId: `lock:${name}`, owner, at: now }))) return false
       const r = await locks.updateOne({ _id: name, owner: current.owner, expiresAt: current.expiresAt }, { $set: lease })
       return r.matchedCount === 1
     }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Collection, Db, Filter } from 'mongodb'
 import { ensureIndexes as createMissingIndexes } from '../lib/indexes.js'
-import { isDuplicateKeyError } from '../lib/mongo-errors.js'
+import { insertOnce, isDuplicateKeyError } from '../lib/mongo-errors.js'
 import type {
   EnqueueOptions, EnqueueResult, JobDocument, JobErrorInfo, JobParams, JobProgress, JobStatus
 } from './types.js'
@@ -205,14 +205,18 @@ export function createJobStore (db: Db, defaults: JobDefaults) {
     return claimed
   }
 
+  function claimRecordId (jobId: string, claimSeq: number): string {
+    return `${jobId}:${claimSeq}`
+  }
+
+  /** Inserts the record of the job's next claim; false when a runner (or a cancel) holds that claim already. */
+  function winNextClaim (job: JobDocument, owner: string, at: Date): Promise<boolean> {
+    return insertOnce(claims, { _id: claimRecordId(job._id, (job.claimSeq ?? 0) + 1), jobId: job._id, owner, at })
+  }
+
   async function claimOne (candidate: JobDocument, owner: string, instance: string, leaseMs: number, now: Date): Promise<JobDocument | null> {
+    if (!(await winNextClaim(candidate, owner, now))) return null
     const claimSeq = (candidate.claimSeq ?? 0) + 1
-    try {
-      await claims.insertOne({ _id: `${candidate._id}:${claimSeq}`, jobId: candidate._id, owner, at: now })
-    } catch (err) {
-      if (isDuplicateKeyError(err)) return null // another runner won this claim
-      throw err
-    }
     // Still at the claim number the record was won for: recovery moves past a claim whose runner died
     // between the record and this write (see recoverStalledClaims), and then this write must not land.
     return jobs.findOneAndUpdate(
@@ -262,7 +266,7 @@ export function createJobStore (db: Db, defaults: JobDefaults) {
     let moved = 0
     for (const job of waiting) {
       const seq = job.claimSeq ?? 0
-      const record = await claims.findOne({ _id: `${job._id}:${seq + 1}` })
+      const record = await claims.findOne({ _id: claimRecordId(job._id, seq + 1) })
       if (record === null || record.at >= cutoff) continue
       const r = await jobs.updateOne({ _id: job._id, status: 'queued', claimSeq: seq }, { $set: { claimSeq: seq + 1, updatedAt: new Date() } })
       moved += r.modifiedCount
@@ -301,11 +305,7 @@ export function createJobStore (db: Db, defaults: JobDefaults) {
 
   /** Moves a finished job to `jobs_done`: copy first, then delete, so a crash in between loses nothing. */
   async function archive (job: JobDocument): Promise<void> {
-    try {
-      await done.insertOne(job)
-    } catch (err) {
-      if (!isDuplicateKeyError(err)) throw err
-    }
+    await insertOnce(done, job)
     await jobs.deleteOne({ _id: job._id, status: job.status })
   }
 
@@ -415,27 +415,18 @@ export function createJobStore (db: Db, defaults: JobDefaults) {
    */
   async function requestCancel (id: string): Promise<JobDocument | null> {
     const live = await jobs.findOne({ _id: id })
-    if (live?.status === 'queued') {
+    const now = new Date()
+    if (live?.status === 'queued' && await winNextClaim(live, 'cancel', now)) {
       const claimSeq = (live.claimSeq ?? 0) + 1
-      const now = new Date()
-      let won = true
-      try {
-        await claims.insertOne({ _id: `${id}:${claimSeq}`, jobId: id, owner: 'cancel', at: now })
-      } catch (err) {
-        if (!isDuplicateKeyError(err)) throw err
-        won = false
-      }
-      if (won) {
-        const cancelled = await jobs.findOneAndUpdate(
-          { _id: id, status: 'queued', claimSeq: claimSeq - 1 },
-          { $set: { status: 'cancelled', claimSeq, finishedAt: now, updatedAt: now } },
-          { returnDocument: 'after' }
-        )
-        if (cancelled !== null) {
-          await archive(cancelled)
-          await dropDedupeKey(cancelled)
-          return cancelled
-        }
+      const cancelled = await jobs.findOneAndUpdate(
+        { _id: id, status: 'queued', claimSeq: claimSeq - 1 },
+        { $set: { status: 'cancelled', claimSeq, finishedAt: now, updatedAt: now } },
+        { returnDocument: 'after' }
+      )
+      if (cancelled !== null) {
+        await archive(cancelled)
+        await dropDedupeKey(cancelled)
+        return cancelled
       }
     }
     for (let attempt = 0; attempt < 40; attempt++) {
@@ -447,11 +438,7 @@ export function createJobStore (db: Db, defaults: JobDefaults) {
       if (running !== null) {
         // Recorded on its own too: on FerretDB 1.x a heartbeat racing the update above writes the whole
         // document back and can drop the flag, while a record nobody else writes cannot be lost.
-        try {
-          await claims.insertOne({ _id: cancelRecordId(id), jobId: id, owner: 'cancel', at: new Date() })
-        } catch (err) {
-          if (!isDuplicateKeyError(err)) throw err
-        }
+        await insertOnce(claims, { _id: cancelRecordId(id), jobId: id, owner: 'cancel', at: new Date() })
         return running
       }
       // Queued still: a runner won the claim and is about to mark the job running.

@@ -1,7 +1,21 @@
-import { MongoError, MongoNetworkError, MongoServerSelectionError } from 'mongodb'
+import { MongoError, MongoNetworkError, MongoServerSelectionError, type Collection, type Document, type OptionalUnlessRequiredId } from 'mongodb'
 
 export function isDuplicateKeyError (err: unknown): boolean {
   return err instanceof MongoError && (err.code === 11000 || err.code === 11001)
+}
+
+/**
+ * Inserts `doc` unless a document with its unique key exists. True when this call inserted it: the one
+ * outcome every supported server decides atomically, so contested steps (claims, takeovers) hinge on it.
+ */
+export async function insertOnce<T extends Document> (collection: Collection<T>, doc: OptionalUnlessRequiredId<T>): Promise<boolean> {
+  try {
+    await collection.insertOne(doc)
+    return true
+  } catch (err) {
+    if (isDuplicateKeyError(err)) return false
+    throw err
+  }
 }
 
 /** Errors worth another try: the server was unreachable or stepped down, not that the operation was wrong. */

@@ -151,6 +151,11 @@ export function outboundName (orderNo: number): string {
   return `workorder_${orderNo}.json`
 }
 
+/** An outbound file's content, the same in both flush modes. */
+function outboundContent (order: ClientWorkOrder): string {
+  return `${JSON.stringify(order, null, 2)}\n`
+}
+
 /** Leftover temp files of writes a crash interrupted (never renamed into place, so never seen by the client). */
 export async function removeStaleTemps (dir: string): Promise<number> {
   let removed = 0
@@ -188,7 +193,7 @@ export function createClientFiles (options: { inboundDir: string, outboundDir: s
       const path = join(outboundDir, outboundName(order.orderNo))
       const temp = tempPathFor(path)
       try {
-        writeFileSync(temp, `${JSON.stringify(order, null, 2)}\n`, { mode: 0o644 })
+        writeFileSync(temp, outboundContent(order), { mode: 0o644 })
         temps.push({ orderNo: order.orderNo, temp, path })
       } catch (err) {
         failures.set(order.orderNo, writeFailure(order.orderNo, err))
@@ -225,7 +230,7 @@ export function createClientFiles (options: { inboundDir: string, outboundDir: s
       } else {
         await Promise.all(orders.map((order) => limit(async () => {
           try {
-            await writeFileAtomic(join(outboundDir, outboundName(order.orderNo)), `${JSON.stringify(order, null, 2)}\n`)
+            await writeFileAtomic(join(outboundDir, outboundName(order.orderNo)), outboundContent(order))
           } catch (err) {
             failures.set(order.orderNo, writeFailure(order.orderNo, err))
           }
