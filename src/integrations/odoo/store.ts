@@ -1,6 +1,6 @@
 import type { Collection, Db } from 'mongodb'
 import { ensureIndexes } from '../../lib/indexes.js'
-import { isDuplicateKeyError } from '../../lib/mongo-errors.js'
+import { insertOnce } from '../../lib/mongo-errors.js'
 
 export const WEBHOOK_EVENTS = ['create', 'update', 'delete', 'archive'] as const
 export type WebhookEvent = typeof WEBHOOK_EVENTS[number]
@@ -55,13 +55,7 @@ export function createOdooStore (db: Db) {
 
   /** Stores an event; a repeated id (same webhook delivered twice) is kept once. */
   async function addEvent (event: EmployeeEventDocument): Promise<boolean> {
-    try {
-      await events.insertOne(event)
-      return true
-    } catch (err) {
-      if (isDuplicateKeyError(err)) return false
-      throw err
-    }
+    return insertOnce(events, event)
   }
 
   /**
