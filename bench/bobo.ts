@@ -15,6 +15,7 @@ import { loadConfig } from '../src/config.js'
 import { boboIntegration } from '../src/integrations/bobo/index.js'
 import { startAthocSimulator } from '../src/integrations/bobo/sandbox/athoc-simulator.js'
 import { systemIntegration } from '../src/integrations/system/index.js'
+import { describeServer } from './server.js'
 
 const FILES = Number(process.env.BENCH_FILES ?? 100)
 const ROWS = Number(process.env.BENCH_ROWS ?? 1000)
@@ -84,7 +85,7 @@ try {
   const processed = (await readdir(dirs.processed)).length
   if (processed !== FILES || result.processed !== FILES) throw new Error(`only ${processed} of ${FILES} files processed`)
   if (process.env.BENCH_VERBOSE) process.stderr.write(`${JSON.stringify(job.result)}\n`)
-  process.stdout.write(`${JSON.stringify({ rows: FILES * ROWS, files: result.files, employees: result.employees, seconds: Math.round(seconds * 100) / 100, athocCalls: sim.counts.sync - callsBefore })}\n`)
+  process.stdout.write(`${JSON.stringify({ rows: FILES * ROWS, files: result.files, employees: result.employees, seconds: Math.round(seconds * 100) / 100, athocCalls: sim.counts.sync - callsBefore, server: await describeServer(uri) })}\n`)
 } finally {
   await app.close()
   await sim.close()

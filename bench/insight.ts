@@ -14,6 +14,7 @@ import { insightIntegration } from '../src/integrations/insight/index.js'
 import { startInsightSimulator } from '../src/integrations/insight/sandbox/insight-simulator.js'
 import { startOomnitzaSimulator } from '../src/integrations/insight/sandbox/oomnitza-simulator.js'
 import { generateOrders } from '../src/integrations/insight/sandbox/orders.js'
+import { describeServer } from './server.js'
 
 const SERIALS = Number(process.env.BENCH_SERIALS ?? 10_000)
 const SEQUENTIAL_SERIALS = Math.min(SERIALS, Number(process.env.BENCH_SEQUENTIAL_SERIALS ?? 1_000))
@@ -72,6 +73,7 @@ process.stdout.write(`${JSON.stringify({
   sequentialMeasuredSeconds: round(sequential.seconds),
   sequentialExtrapolated: SEQUENTIAL_SERIALS < SERIALS,
   concurrency: Number(CONCURRENCY),
-  oomnitzaLatencyMs: LATENCY_MS
+  oomnitzaLatencyMs: LATENCY_MS,
+  server: await describeServer(uri)
 })}\n`)
 process.exit(0)

@@ -17,6 +17,7 @@ import pLimit from 'p-limit'
 import { request } from 'undici'
 import type { SimEmployee } from '../src/integrations/odoo/sandbox/employees.js'
 import { freePort } from '../scripts/mongo-server.js'
+import { describeServer } from './server.js'
 
 const EMPLOYEES = Number(process.env.BENCH_ODOO_EMPLOYEES ?? 100_000)
 const EVENTS = Number(process.env.BENCH_ODOO_EVENTS ?? 1_000)
@@ -227,6 +228,7 @@ try {
   process.stdout.write(`${JSON.stringify({
     fullSync: sync,
     webhookBurst: burst,
+    server: await describeServer(uri),
     targets: { fullSync: 'seconds ≤ 10, peakRssMb ≤ 200', webhookBurst: `secondsUntilApplied ≤ 3, rewrites ≤ 5, p99AckMs ≤ 50 (HTTP, ${IN_FLIGHT} requests in flight like n8n)` }
   })}\n`)
 } finally {

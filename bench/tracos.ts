@@ -4,6 +4,7 @@
  * the seeds' naive approach (one upsert round trip per order, one mark-synced round trip per order) on the
  * same server in the same run. Prints one JSON line. MONGODB_URI may point at a real mongod.
  */
+import { execFileSync } from 'node:child_process'
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -17,6 +18,7 @@ import { tracosIntegration } from '../src/integrations/tracos/index.js'
 import { outboundName, writeFileAtomic } from '../src/integrations/tracos/client-files.js'
 import { seedTracos } from '../src/integrations/tracos/seed.js'
 import { clientToTracos, tracosToClient } from '../src/integrations/tracos/translate.js'
+import { describeServer } from './server.js'
 
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 10_000)
 /** Orders for the naive path (default all); fewer means its per-order time is extrapolated. */
@@ -36,12 +38,22 @@ async function dropDb (db: Db): Promise<void> {
   await db.dropDatabase().catch(() => {})
 }
 
+/**
+ * Writes back what the bench itself left dirty (the seeded files, a previous run's deletions) before a timed
+ * section. Otherwise the run's first journal commits flush the setup's 10,000 files too, and the figure swings
+ * with whatever the disk was doing before, not with the code under test.
+ */
+function settleDisk (): void {
+  execFileSync('sync')
+}
+
 /** The gateway: files seeded, then one POST /tracos/run timed until its job has succeeded. */
 async function gatewayRun (client: MongoClient): Promise<{ seconds: number, secondRunSeconds: number, result: Record<string, number>, phasesMs: unknown, rerunPhasesMs: unknown }> {
   const dbName = `bench_tracos_${randomBytes(4).toString('hex')}`
   const dirs = await folders()
   const now = new Date()
   await seedTracos({ db: client.db(dbName), inboundDir: dirs.inbound, count: ORDERS, filesOnly: true, clientStatus: 'completed', now })
+  settleDisk()
   const config = loadConfig({
     MONGODB_URI: uri,
     MONGODB_DB: dbName,
@@ -77,6 +89,7 @@ async function gatewayRun (client: MongoClient): Promise<{ seconds: number, seco
     if (exported !== ORDERS) throw new Error(`expected ${ORDERS} outbound files, found ${exported}`)
     // Second run: the same files dropped again, all unchanged (nothing to write, nothing to export).
     await seedTracos({ db: client.db(dbName), inboundDir: dirs.inbound, count: ORDERS, filesOnly: true, clientStatus: 'completed', now })
+    settleDisk()
     const second = await runOnce()
     if (second.result.unchanged !== ORDERS || second.result.exported !== 0) throw new Error(`rerun not unchanged: ${JSON.stringify(second.result)}`)
     return { seconds: first.seconds, secondRunSeconds: second.seconds, result: first.result, phasesMs: first.result.phasesMs, rerunPhasesMs: second.result.phasesMs }
@@ -92,6 +105,7 @@ async function naiveRun (client: MongoClient, count: number): Promise<number> {
   const db = client.db(`bench_tracos_naive_${randomBytes(4).toString('hex')}`)
   const dirs = await folders()
   await seedTracos({ db, inboundDir: dirs.inbound, count, filesOnly: true, clientStatus: 'completed' })
+  settleDisk()
   const workorders = db.collection('workorders')
   await workorders.createIndex({ number: 1 }, { unique: true })
   try {
@@ -117,7 +131,7 @@ async function naiveRun (client: MongoClient, count: number): Promise<number> {
 const client = new MongoClient(uri)
 await client.connect()
 try {
-  const server = await client.db('admin').command({ buildInfo: 1 })
+  const server = await describeServer(uri)
   const gateway = await gatewayRun(client)
   const naiveSeconds = await naiveRun(client, NAIVE_ORDERS)
   const perOrder = gateway.seconds / ORDERS
@@ -135,7 +149,7 @@ try {
     phasesMs: gateway.phasesMs,
     rerunPhasesMs: gateway.rerunPhasesMs,
     outboundFlush: process.env.TRACOS_OUTBOUND_FLUSH ?? 'file',
-    server: (server.ferretdbVersion as string | undefined) === undefined ? `mongod ${String(server.version)}` : `FerretDB ${String(server.ferretdbVersion)}`
+    server
   })}\n`)
 } finally {
   await client.close()

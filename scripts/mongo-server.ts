@@ -2,16 +2,23 @@
  * Finds or starts a real MongoDB-wire server for tests, benchmarks and the demo, in this order:
  * MONGODB_URI if set; a `mongod` on PATH; a `ferretdb` on PATH or in Go's bin dir; FerretDB 1.24 built with
  * `go` from the Go module proxy; mongodb-memory-server-core (downloads a mongod where the internet allows).
+ *
+ * FerretDB stores its data in SQLite by default (tests, CI, the demo: nothing else to install). With the
+ * `postgresql` backend (FERRETDB_BACKEND, or what the caller prefers: the benchmarks do) it runs on a
+ * throwaway PostgreSQL cluster instead, FerretDB's production backend, when PostgreSQL's server binaries are
+ * installed; otherwise it says so and uses SQLite.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, chmodSync, cpSync } from 'node:fs'
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, chmodSync, cpSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
-import { delimiter, join } from 'node:path'
+import { delimiter, dirname, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { MongoClient } from 'mongodb'
 
 export const FERRETDB_VERSION = 'v1.24.2'
+
+export type FerretDbBackend = 'sqlite' | 'postgresql'
 
 export interface MongoServer {
   uri: string
@@ -82,13 +89,23 @@ async function startMongod (binary: string): Promise<MongoServer> {
   return { uri, description: `mongod (${binary})`, stop: stopper(child, dir) }
 }
 
-async function startFerretDb (binary: string): Promise<MongoServer> {
+async function startFerretDb (binary: string, backend: FerretDbBackend): Promise<MongoServer> {
+  let postgres: Awaited<ReturnType<typeof startPostgres>> = null
+  if (backend === 'postgresql') {
+    try {
+      postgres = await startPostgres()
+    } catch (err) {
+      log(`${String(err)}; using SQLite`)
+    }
+  }
   const dir = mkdtempSync(join(tmpdir(), 'gateway-ferretdb-'))
   mkdirSync(join(dir, 'data'))
   const port = await freePort()
+  const storage = postgres === null
+    ? ['--handler=sqlite', `--sqlite-url=file:${join(dir, 'data')}/`]
+    : ['--handler=postgresql', `--postgresql-url=${postgres.url}`]
   const child = spawn(binary, [
-    '--handler=sqlite',
-    `--sqlite-url=file:${join(dir, 'data')}/`,
+    ...storage,
     `--listen-addr=127.0.0.1:${port}`,
     '--debug-addr=127.0.0.1:0',
     `--state-dir=${dir}`,
@@ -96,8 +113,83 @@ async function startFerretDb (binary: string): Promise<MongoServer> {
     '--log-level=error'
   ], { stdio: ['ignore', 'ignore', 'inherit'] })
   const uri = `mongodb://127.0.0.1:${port}`
-  await waitUntilUp(uri, child)
-  return { uri, description: `FerretDB on SQLite (${binary})`, stop: stopper(child, dir) }
+  const stopFerretDb = stopper(child, dir)
+  const stop = async (): Promise<void> => {
+    await stopFerretDb()
+    await postgres?.stop()
+  }
+  try {
+    await waitUntilUp(uri, child)
+  } catch (err) {
+    await stop()
+    throw err
+  }
+  return { uri, description: `FerretDB on ${postgres === null ? 'SQLite' : postgres.description} (${binary})`, stop }
+}
+
+/** The bin dir of an installed PostgreSQL server: where `postgres` on PATH is, else Debian's newest. */
+function postgresBinDir (): string | null {
+  const candidates: string[] = []
+  const onPathBinary = onPath('postgres')
+  if (onPathBinary !== null) candidates.push(dirname(onPathBinary))
+  const debian = '/usr/lib/postgresql'
+  if (existsSync(debian)) {
+    for (const version of readdirSync(debian).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a))) candidates.push(join(debian, version, 'bin'))
+  }
+  return candidates.find((bin) => ['initdb', 'postgres', 'pg_isready'].every((name) => existsSync(join(bin, name)))) ?? null
+}
+
+/** PostgreSQL refuses to run as root: run it as the `postgres` (else `nobody`) account when we are root. */
+function postgresAccount (): { uid: number, gid: number } | null {
+  if (process.getuid?.() !== 0) return null
+  for (const name of ['postgres', 'nobody']) {
+    const uid = spawnSync('id', ['-u', name], { encoding: 'utf8' })
+    const gid = spawnSync('id', ['-g', name], { encoding: 'utf8' })
+    if (uid.status === 0 && gid.status === 0) return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) }
+  }
+  throw new Error('running as root and neither a postgres nor a nobody account exists to run PostgreSQL as')
+}
+
+/**
+ * A throwaway PostgreSQL cluster on loopback, with the server's default durability (fsync on, synchronous
+ * commit): only where it lives is temporary. Null when no PostgreSQL server is installed.
+ */
+async function startPostgres (): Promise<{ url: string, description: string, stop: () => Promise<void> } | null> {
+  const bin = postgresBinDir()
+  if (bin === null) {
+    log('FERRETDB_BACKEND=postgresql but no PostgreSQL server is installed (initdb, postgres, pg_isready); using SQLite')
+    return null
+  }
+  const account = postgresAccount()
+  const asAccount = account === null ? {} : { uid: account.uid, gid: account.gid }
+  const dir = mkdtempSync(join(tmpdir(), 'gateway-postgres-'))
+  if (account !== null) chownSync(dir, account.uid, account.gid)
+  const init = spawnSync(join(bin, 'initdb'), ['-D', dir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync'], { encoding: 'utf8', ...asAccount })
+  if (init.status !== 0) {
+    rmSync(dir, { recursive: true, force: true })
+    throw new Error(`initdb failed: ${init.stderr}`)
+  }
+  const port = await freePort()
+  const child = spawn(join(bin, 'postgres'), ['-D', dir, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1'], { stdio: ['ignore', 'ignore', 'ignore'], ...asAccount })
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve))
+      child.kill('SIGINT') // fast shutdown
+      await Promise.race([exited, sleep(10_000)])
+      if (child.exitCode === null) child.kill('SIGKILL')
+    }
+    rmSync(dir, { recursive: true, force: true })
+  }
+  const deadline = Date.now() + 30_000
+  while (spawnSync(join(bin, 'pg_isready'), ['-q', '-h', '127.0.0.1', '-p', String(port)]).status !== 0) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stop()
+      throw new Error(`PostgreSQL (${bin}) did not start`)
+    }
+    await sleep(100)
+  }
+  const version = spawnSync(join(bin, 'postgres'), ['--version'], { encoding: 'utf8' }).stdout.match(/\d+(\.\d+)?/)?.[0] ?? ''
+  return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, description: `PostgreSQL ${version}`.trim(), stop }
 }
 
 function goBinDir (go: string): string {
@@ -143,9 +235,13 @@ async function startMemoryServer (): Promise<MongoServer> {
   return { uri: server.getUri(), description: 'mongodb-memory-server', stop: async () => { await server.stop() } }
 }
 
-export async function provisionMongo (): Promise<MongoServer> {
+/** `preferredBackend` is the caller's choice of FerretDB storage; FERRETDB_BACKEND, when set, overrides it. */
+export async function provisionMongo (preferredBackend: FerretDbBackend = 'sqlite'): Promise<MongoServer> {
   const given = process.env.MONGODB_URI
   if (given !== undefined && given !== '') return { uri: given, description: 'MONGODB_URI', stop: async () => {} }
+
+  const backend = process.env.FERRETDB_BACKEND ?? preferredBackend
+  if (backend !== 'sqlite' && backend !== 'postgresql') throw new Error(`FERRETDB_BACKEND must be sqlite or postgresql, got ${backend}`)
 
   const mongod = onPath('mongod')
   if (mongod !== null) return startMongod(mongod)
@@ -154,12 +250,12 @@ export async function provisionMongo (): Promise<MongoServer> {
   const ferret = onPath('ferretdb') ?? (go !== null && existsSync(join(goBinDir(go), 'ferretdb')) ? join(goBinDir(go), 'ferretdb') : null)
   if (ferret !== null) {
     try {
-      return await startFerretDb(ferret)
+      return await startFerretDb(ferret, backend)
     } catch (err) {
       log(`${ferret} did not start (${String(err)}); rebuilding`)
     }
   }
-  if (go !== null) return startFerretDb(installFerretDb(go))
+  if (go !== null) return startFerretDb(installFerretDb(go), backend)
 
   log('no mongod, ferretdb or go found; trying mongodb-memory-server-core')
   try {
