@@ -175,15 +175,8 @@ async function startPostgres (): Promise<{ url: string, description: string, sto
   // pile up between vacuums and every scan of the live jobs reads tens of megabytes of them.
   const settings = ['listen_addresses=127.0.0.1', 'autovacuum_naptime=1s']
   const child = spawn(join(bin, 'postgres'), ['-D', dir, '-p', String(port), '-k', dir, ...settings.flatMap((setting) => ['-c', setting])], { stdio: ['ignore', 'ignore', 'ignore'], ...asAccount })
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve))
-      child.kill('SIGINT') // fast shutdown
-      await Promise.race([exited, sleep(10_000)])
-      if (child.exitCode === null) child.kill('SIGKILL')
-    }
-    rmSync(dir, { recursive: true, force: true })
-  }
+  // FerretDB, its only client, is stopped first, so PostgreSQL's default (smart) shutdown is quick.
+  const stop = stopper(child, dir)
   const deadline = Date.now() + 30_000
   while (spawnSync(join(bin, 'pg_isready'), ['-q', '-h', '127.0.0.1', '-p', String(port)]).status !== 0) {
     if (child.exitCode !== null || Date.now() > deadline) {
