@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Collection, Db, Filter } from 'mongodb'
 import { ensureIndexes as createMissingIndexes } from '../lib/indexes.js'
+import { createInsertBatcher } from '../lib/insert-batcher.js'
 import { insertOnce, isDuplicateKeyError } from '../lib/mongo-errors.js'
 import type {
   EnqueueOptions, EnqueueResult, JobDocument, JobErrorInfo, JobParams, JobProgress, JobStatus
@@ -54,6 +55,11 @@ export function createJobStore (db: Db, defaults: JobDefaults) {
   const done: Collection<JobDocument> = db.collection<JobDocument>('jobs_done')
   const keys: Collection<JobKeyDocument> = db.collection<JobKeyDocument>('job_keys')
   const claims: Collection<JobClaimDocument> = db.collection<JobClaimDocument>('job_claims')
+  // A job's own insert and its archived copy go out in batches: a burst of triggers, or a busy runner, then
+  // pays one round trip per batch rather than one per job (see createInsertBatcher). Claim records are not
+  // batched: they are contested, and FerretDB answers a batch holding a duplicate by inserting one at a time.
+  const jobInserts = createInsertBatcher(jobs)
+  const doneInserts = createInsertBatcher(done)
 
   async function ensureIndexes (): Promise<void> {
     await createMissingIndexes(jobs, [
@@ -105,12 +111,7 @@ export function createJobStore (db: Db, defaults: JobDefaults) {
 
   /** Inserts the job unless a job with its id exists already (a crash-repair path may race the original). */
   async function insertJobOnce (job: JobDocument): Promise<JobDocument> {
-    try {
-      await jobs.insertOne(job)
-      return job
-    } catch (err) {
-      if (!isDuplicateKeyError(err)) throw err
-    }
+    if (await jobInserts.insertOnce(job)) return job
     const stored = await get(job._id)
     if (stored === null) throw new Error(`job ${job._id} vanished right after insert`)
     return stored
@@ -305,7 +306,9 @@ export function createJobStore (db: Db, defaults: JobDefaults) {
 
   /** Moves a finished job to `jobs_done`: copy first, then delete, so a crash in between loses nothing. */
   async function archive (job: JobDocument): Promise<void> {
-    await insertOnce(done, job)
+    await doneInserts.insertOnce(job)
+    // One delete per job, by `_id`: FerretDB pushes an `_id` equality down to its storage but not `$in`,
+    // so a batched deleteMany would read (and decode) every finished job still in `jobs` each time.
     await jobs.deleteOne({ _id: job._id, status: job.status })
   }
 

@@ -18,6 +18,25 @@ export async function insertOnce<T extends Document> (collection: Collection<T>,
   }
 }
 
+/**
+ * Inserts `docs` in one unordered `insertMany`; for each, true when this call inserted it, false when a
+ * document with its unique key existed. Any other error fails the whole call (the caller cannot tell which
+ * documents went in, and inserting them again is harmless: they are then reported as existing).
+ */
+export async function insertManyOnce<T extends Document> (collection: Collection<T>, docs: Array<OptionalUnlessRequiredId<T>>): Promise<boolean[]> {
+  const inserted = docs.map(() => true)
+  if (docs.length === 0) return inserted
+  try {
+    await collection.insertMany(docs, { ordered: false })
+  } catch (err) {
+    const writeErrors = (err as { writeErrors?: Array<{ code?: number, index: number }> | { code?: number, index: number } }).writeErrors
+    const list = writeErrors === undefined ? [] : Array.isArray(writeErrors) ? writeErrors : [writeErrors]
+    if (list.length === 0 || list.some((e) => e.code !== 11000 && e.code !== 11001)) throw err
+    for (const e of list) inserted[e.index] = false
+  }
+  return inserted
+}
+
 /** Errors worth another try: the server was unreachable or stepped down, not that the operation was wrong. */
 export function isTransientMongoError (err: unknown): boolean {
   if (err instanceof MongoNetworkError || err instanceof MongoServerSelectionError) return true

@@ -1,6 +1,6 @@
 import type { Collection, Db } from 'mongodb'
 import { ensureIndexes } from '../../lib/indexes.js'
-import { insertOnce } from '../../lib/mongo-errors.js'
+import { insertManyOnce, insertOnce } from '../../lib/mongo-errors.js'
 
 export const WEBHOOK_EVENTS = ['create', 'update', 'delete', 'archive'] as const
 export type WebhookEvent = typeof WEBHOOK_EVENTS[number]
@@ -63,17 +63,8 @@ export function createOdooStore (db: Db) {
    * keeps a burst's acknowledgements fast). Returns the ids that were already stored (repeated deliveries).
    */
   async function addEvents (docs: EmployeeEventDocument[]): Promise<Set<string>> {
-    const duplicates = new Set<string>()
-    if (docs.length === 0) return duplicates
-    try {
-      await events.insertMany(docs, { ordered: false })
-    } catch (err) {
-      const writeErrors = (err as { writeErrors?: Array<{ code?: number, index: number }> | { code?: number, index: number } }).writeErrors
-      const list = writeErrors === undefined ? [] : Array.isArray(writeErrors) ? writeErrors : [writeErrors]
-      if (list.length === 0 || list.some((e) => e.code !== 11000)) throw err
-      for (const e of list) duplicates.add((docs[e.index] as EmployeeEventDocument)._id)
-    }
-    return duplicates
+    const inserted = await insertManyOnce(events, docs)
+    return new Set(docs.filter((_, i) => !inserted[i]).map((doc) => doc._id))
   }
 
   function pendingEvents (limit: number): Promise<EmployeeEventDocument[]> {
