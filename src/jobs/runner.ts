@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import { performance } from 'node:perf_hooks'
 import type { Logger } from '../lib/logger.js'
+import { untilAborted } from '../lib/until-aborted.js'
 import { JobAbort, errorMessage, isRetryable } from './errors.js'
 import type { Locks } from './locks.js'
 import type { JobRegistry } from './registry.js'
@@ -302,16 +303,6 @@ export function createJobRunner (store: JobStore, locks: Locks, registry: JobReg
       return { drained: before - left.length, released: left.length }
     }
   }
-}
-
-/** Resolves with the handler, or rejects as soon as the signal aborts (a handler that ignores it can't hold us). */
-function untilAborted<T> (work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason)
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => { reject(signal.reason) }
-    signal.addEventListener('abort', onAbort, { once: true })
-    work.then(resolve, reject).finally(() => { signal.removeEventListener('abort', onAbort) })
-  })
 }
 
 export type JobRunner = ReturnType<typeof createJobRunner>
