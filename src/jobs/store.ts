@@ -307,8 +307,6 @@ export function createJobStore (db: Db, defaults: JobDefaults) {
   /** Moves a finished job to `jobs_done`: copy first, then delete, so a crash in between loses nothing. */
   async function archive (job: JobDocument): Promise<void> {
     await doneInserts.insertOnce(job)
-    // One delete per job, by `_id`: FerretDB pushes an `_id` equality down to its storage but not `$in`,
-    // so a batched deleteMany would read (and decode) every finished job still in `jobs` each time.
     await jobs.deleteOne({ _id: job._id, status: job.status })
   }
 

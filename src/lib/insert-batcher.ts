@@ -18,5 +18,3 @@ export function createInsertBatcher<T extends Document> (collection: Collection<
     insertOnce: (doc: OptionalUnlessRequiredId<T>): Promise<boolean> => loader.load(doc)
   }
 }
-
-export type InsertBatcher<T extends Document> = ReturnType<typeof createInsertBatcher<T>>

@@ -1,7 +1,9 @@
-import { MongoError, MongoNetworkError, MongoServerSelectionError, type Collection, type Document, type OptionalUnlessRequiredId } from 'mongodb'
+import { MongoBulkWriteError, MongoError, MongoNetworkError, MongoServerSelectionError, type Collection, type Document, type OptionalUnlessRequiredId } from 'mongodb'
+
+const DUPLICATE_KEY_CODES: ReadonlySet<unknown> = new Set([11000, 11001])
 
 export function isDuplicateKeyError (err: unknown): boolean {
-  return err instanceof MongoError && (err.code === 11000 || err.code === 11001)
+  return err instanceof MongoError && DUPLICATE_KEY_CODES.has(err.code)
 }
 
 /**
@@ -29,10 +31,10 @@ export async function insertManyOnce<T extends Document> (collection: Collection
   try {
     await collection.insertMany(docs, { ordered: false })
   } catch (err) {
-    const writeErrors = (err as { writeErrors?: Array<{ code?: number, index: number }> | { code?: number, index: number } }).writeErrors
-    const list = writeErrors === undefined ? [] : Array.isArray(writeErrors) ? writeErrors : [writeErrors]
-    if (list.length === 0 || list.some((e) => e.code !== 11000 && e.code !== 11001)) throw err
-    for (const e of list) inserted[e.index] = false
+    if (!(err instanceof MongoBulkWriteError)) throw err
+    const writeErrors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors]
+    if (writeErrors.length === 0 || writeErrors.some((e) => !DUPLICATE_KEY_CODES.has(e.code))) throw err
+    for (const e of writeErrors) inserted[e.index] = false
   }
   return inserted
 }
