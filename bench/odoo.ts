@@ -70,9 +70,18 @@ function rssOf (pid: number): { peakMb: number, nowMb: number } {
   return { peakMb: Math.round(kb('VmHWM') / 1024), nowMb: Math.round(kb('VmRSS') / 1024) }
 }
 
+/** The image's NODE_OPTIONS (docker/Dockerfile), whose heap budget decides how far the heap grows. */
+function productionNodeOptions (): string {
+  const dockerfile = readFileSync(join(root, 'docker/Dockerfile'), 'utf8')
+  const options = /NODE_OPTIONS="([^"]*)"/.exec(dockerfile)?.[1]
+  if (options === undefined) throw new Error('docker/Dockerfile sets no NODE_OPTIONS')
+  return options
+}
+
 /**
- * The gateway as production runs it (compiled, `node dist/server.js`, see docker/Dockerfile) in its own process,
- * so its peak RSS is the gateway's alone: not the bench's, not the simulator's, not tsx's.
+ * The gateway as production runs it (compiled, `node dist/server.js` with the image's NODE_OPTIONS, see
+ * docker/Dockerfile) in its own process, so its peak RSS is the gateway's alone: not the bench's, not the
+ * simulator's, not tsx's.
  */
 async function startGatewayProcess (sim: SimInfo, csvPath: string, dbName: string): Promise<{ gateway: ChildProcess, base: string }> {
   const port = await freePort()
@@ -81,6 +90,7 @@ async function startGatewayProcess (sim: SimInfo, csvPath: string, dbName: strin
     stdio: ['ignore', 'ignore', 'inherit'],
     env: {
       PATH: process.env.PATH ?? '',
+      NODE_OPTIONS: productionNodeOptions(),
       MONGODB_URI: uri,
       MONGODB_DB: dbName,
       LOG_LEVEL: 'warn',
@@ -130,10 +140,7 @@ async function runJob (base: string): Promise<Record<string, unknown>> {
   }
 }
 
-/**
- * The gateway as production runs it (compiled, `node dist/server.js`, see docker/Dockerfile) in its own process,
- * so its peak RSS is the gateway's alone: not the bench's, not the simulator's, not tsx's.
- */
+/** A full sync of EMPLOYEES employees through the compiled gateway: its time and the gateway's peak RSS. */
 async function fullSync (dir: string): Promise<Record<string, number | string>> {
   const { child: simChild, info } = await startSimulator(EMPLOYEES)
   const dbName = `bench_odoo_${randomBytes(4).toString('hex')}`
@@ -146,7 +153,7 @@ async function fullSync (dir: string): Promise<Record<string, number | string>> 
     if (job.status !== 'succeeded') throw new Error(`full sync failed: ${JSON.stringify(job.error)}`)
     const { peakMb } = rssOf(gateway.pid as number)
     const result = job.result as { rows: number }
-    return { employees: EMPLOYEES, seconds: Number(seconds.toFixed(2)), peakRssMb: peakMb, rows: result.rows, idleRssMb: baseline, process: 'node dist/server.js' }
+    return { employees: EMPLOYEES, seconds: Number(seconds.toFixed(2)), peakRssMb: peakMb, rows: result.rows, idleRssMb: baseline, process: `NODE_OPTIONS=${productionNodeOptions()} node dist/server.js` }
   } finally {
     await stopGateway(gateway, dbName)
     await stop(simChild)
