@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import type { DestinationStream } from 'pino'
 import type { Config } from './config.js'
@@ -122,11 +122,24 @@ export function serverOptions (config: Config, logStream?: DestinationStream): F
     },
     ajv: { customOptions: { coerceTypes: 'array', allErrors: true, removeAdditional: false } },
     bodyLimit: config.BODY_LIMIT_BYTES,
+    frameworkErrors: answerUnroutablePath,
     return503OnClosing: true,
     connectionTimeout: 60_000,
     requestTimeout: 120_000,
     keepAliveTimeout: 72_000
   }
+}
+
+/**
+ * A path the router refuses (a bad %-escape, a segment longer than its 100 characters) never reaches a route:
+ * answer it in the gateway's error shape, as the 400 it is, instead of Fastify's bare 400 or 414.
+ */
+function answerUnroutablePath (err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const message = err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+    ? 'a path parameter is longer than 100 characters'
+    : 'the path holds an invalid percent-escape'
+  request.log.info({ statusCode: 400, message }, 'request rejected')
+  void reply.code(400).send({ statusCode: 400, error: 'Bad Request', message, details: [{ field: 'params', message }] })
 }
 
 /** Builds a ready-to-listen gateway; tests call this with an injected config and `inject` requests. */

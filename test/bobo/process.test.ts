@@ -91,6 +91,20 @@ t.test('multipart: several files, client names never used as paths; oversize and
   const tooMany = await multipart([part('a.csv', boboRow('BON', '1', '20240617143000')), part('b.csv', boboRow('BON', '2', '20240617143000')), part('c.csv', boboRow('BON', '3', '20240617143000'))])
   t.equal(tooMany.statusCode, 413)
   t.equal((await h.list(h.dirs.incoming)).length, 2, 'refused uploads stored nothing')
+
+  // Malformed forms (found by schemathesis against openapi.yaml): the client's mistake, a 400 naming the body.
+  const malformed = [
+    { 'content-type': 'multipart/form-data', payload: `${boboRow('BON', '00452', '20240617143000')}\n` },
+    { 'content-type': `multipart/form-data; boundary=${boundary}`, payload: `--${boundary}\r\nNone--${boundary}--\r\n` },
+    { 'content-type': `multipart/form-data; boundary=${boundary}`, payload: part('cut.csv', boboRow('BON', '1', '20240617143000')) }
+  ]
+  for (const { payload, ...headers } of malformed) {
+    const res = await h.app.inject({ method: 'POST', url: '/bobo/upload', headers: { ...authHeaders(), ...headers }, payload })
+    t.equal(res.statusCode, 400, res.body)
+    t.match(res.json(), { message: /multipart form is malformed/, details: [{ field: 'body' }] })
+    t.same(specProblems('POST', '/bobo/upload', res), [])
+  }
+  t.equal((await h.list(h.dirs.incoming)).length, 2, 'malformed uploads stored nothing')
 })
 
 t.test('latest event wins inside a batch and across batches; unknown employees are reported', async (t) => {

@@ -54,4 +54,13 @@ t.test('real responses of the core routes match their documented schemas', async
   await check('POST', '/jobs/{id}/cancel', `/jobs/${queued.job._id}/cancel`, authHeaders(), 200)
   await check('POST', '/jobs/{id}/retry', `/jobs/${queued.job._id}/retry`, authHeaders(), 202)
   await check('GET', '/schedules', '/schedules', authHeaders('read'), 200)
+  // Paths the router refuses before any route runs (schemathesis found them undocumented, as bare 414s).
+  const longId = 'x'.repeat(101)
+  const tooLong = await check('GET', '/jobs/{id}', `/jobs/${longId}`, authHeaders('read'), 400)
+  t.match(tooLong.json(), { error: 'Bad Request', details: [{ field: 'params' }] })
+  await check('POST', '/jobs/{id}/cancel', `/jobs/${longId}/cancel`, authHeaders(), 400)
+  await check('POST', '/jobs/{id}/retry', `/jobs/${longId}/retry`, authHeaders(), 400)
+  await check('GET', '/dashboard/{file}', `/dashboard/${longId}`, {}, 400)
+  const badEscape = await check('GET', '/jobs/{id}', '/jobs/%zz', authHeaders('read'), 400)
+  t.match(badEscape.json().message, /percent-escape/)
 })

@@ -2,7 +2,7 @@ import multipart from '@fastify/multipart'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import Type from 'typebox'
 import { triggerJob } from '../../jobs/http.js'
-import { httpError } from '../../lib/http-errors.js'
+import { HttpError, httpError } from '../../lib/http-errors.js'
 import { ErrorResponse, IdempotencyHeaders, JobAccepted } from '../../schemas/common.js'
 import type { IntakeService } from './intake.js'
 import type { BoboFileRecord, BoboStore } from './store.js'
@@ -171,14 +171,29 @@ function fileView (r: BoboFileRecord) {
   }
 }
 
+/**
+ * The multipart parser's own errors (no boundary, a part without headers, a body cut short) carry no status:
+ * they are the client's malformed form, a 400, not a gateway failure. Errors with a status (our 413s, the
+ * plugin's limits) keep theirs.
+ */
+function malformedMultipart (err: unknown): unknown {
+  if (err instanceof HttpError || typeof (err as { statusCode?: unknown }).statusCode === 'number') return err
+  const reason = err instanceof Error ? err.message : String(err)
+  return httpError(400, `the multipart form is malformed: ${reason}`, [{ field: 'body', message: 'must be a well-formed multipart/form-data body' }])
+}
+
 /** The uploaded CSV files: one raw body, or every file part of a multipart form. */
 async function readUpload (request: FastifyRequest, maxBytes: number): Promise<Array<{ originalName: string | null, content: Buffer }>> {
   if (request.isMultipart()) {
     const files: Array<{ originalName: string | null, content: Buffer }> = []
-    for await (const part of request.files()) {
-      const content = await part.toBuffer()
-      if (part.file.truncated || content.length > maxBytes) throw httpError(413, `file ${part.filename} is larger than BOBO_UPLOAD_MAX_BYTES (${maxBytes} bytes)`)
-      files.push({ originalName: part.filename || null, content })
+    try {
+      for await (const part of request.files()) {
+        const content = await part.toBuffer()
+        if (part.file.truncated || content.length > maxBytes) throw httpError(413, `file ${part.filename} is larger than BOBO_UPLOAD_MAX_BYTES (${maxBytes} bytes)`)
+        files.push({ originalName: part.filename || null, content })
+      }
+    } catch (err) {
+      throw malformedMultipart(err)
     }
     if (files.length === 0) throw httpError(400, 'the multipart form holds no file', [{ field: 'body', message: 'must contain at least one file part' }])
     return files
