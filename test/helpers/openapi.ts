@@ -38,3 +38,8 @@ export function specProblems (method: string, path: string, res: LightMyRequestR
 function resolveRefs (schema: unknown): unknown {
   return JSON.parse(JSON.stringify(schema).replaceAll('"$ref":"#/', '"$ref":"openapi.yaml#/'))
 }
+
+/** Whether a body conforms to the schema openapi.yaml documents under `#/components/schemas/<name>`. */
+export function documentedSchemaAccepts (name: string, body: unknown): boolean {
+  return ajv.validate({ $ref: `openapi.yaml#/components/schemas/${name}` }, body)
+}

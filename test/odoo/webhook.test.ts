@@ -8,7 +8,7 @@ import { generateEmployees, trickyEmployees } from '../../src/integrations/odoo/
 import type { SimEmployee } from '../../src/integrations/odoo/sandbox/employees.js'
 import { signWebhook } from '../../src/plugins/webhooks.js'
 import { authHeaders, waitFor, waitForStatus } from '../helpers/app.js'
-import { specProblems } from '../helpers/openapi.js'
+import { documentedSchemaAccepts, specProblems } from '../helpers/openapi.js'
 import { buildOdooApp, odooEnv, startSimulator, tempDir } from '../helpers/odoo-sandbox.js'
 
 function post (app: FastifyInstance, payload: unknown, headers: Record<string, string> = {}) {
@@ -46,6 +46,10 @@ t.test('bad payloads → 400 naming the field', async (t) => {
     [{ event: 'update', employee_id: 1, data: 'x' }, 'data'],
     [{ event: 'update', employee_id: 1, data: { active: 'yes' } }, 'data/active'],
     [{ event: 'update', employee_id: 1, data: { name: 5 } }, 'data/name'],
+    [{ event: 'update', employee_id: 1, data: { name: null } }, 'data/name'],
+    [{ event: 'update', employee_id: 1, data: { work_email: true } }, 'data/work_email'],
+    [{ event: 'update', employee_id: '0' }, 'employee_id'],
+    [{ event: 'update', employee_id: ' 000 ' }, 'employee_id'],
     [[1, 2], 'body']
   ]
   for (const [payload, field] of cases) {
@@ -53,8 +57,21 @@ t.test('bad payloads → 400 naming the field', async (t) => {
     t.equal(res.statusCode, 400, `${JSON.stringify(payload)} → 400`)
     t.equal(res.json().details?.[0]?.field, field, `names ${field}`)
     t.same(specProblems('POST', '/odoo/webhook', res), [], 'error matches openapi.yaml')
+    t.notOk(documentedSchemaAccepts('OdooWebhookBody', payload), `openapi.yaml refuses ${JSON.stringify(payload)} too`)
   }
   t.equal(await app.mongo.db.collection('odoo_events').countDocuments({}), 0, 'nothing stored')
+  // What the route accepts, the documented schema accepts (and the other way round, above).
+  const valid = [
+    { event: 'update', employee_id: 55 },
+    { event: 'create', employee_id: ' 007 ' },
+    { event: 'update', employee_id: '55', data: null },
+    { event: 'update', employee_id: 55, data: { name: false, work_email: false, job_title: null, active: true } },
+    { event: 'archive', employee_id: 55, data: { name: 'Ada Lovelace', work_email: 'ada@example.com', job_title: '' } }
+  ]
+  for (const payload of valid) {
+    t.ok(documentedSchemaAccepts('OdooWebhookBody', payload), `openapi.yaml accepts ${JSON.stringify(payload)}`)
+    t.equal((await post(app, payload)).statusCode, 202, `the route accepts ${JSON.stringify(payload)}`)
+  }
   t.equal((await app.inject({ method: 'POST', url: '/odoo/webhook', payload: { event: 'update', employee_id: 1 } })).statusCode, 401, 'an API key is required')
 })
 

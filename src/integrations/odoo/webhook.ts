@@ -38,7 +38,7 @@ export function parseWebhookBody (body: unknown): WebhookBody {
     }
     for (const [field, value] of [['work_email', email], ['job_title', title]] as const) {
       if (value === undefined) continue
-      if (typeof value !== 'string' && value !== false && value !== null) throw httpError(400, `data.${field} must be a string or false`, [{ field: `data/${field}`, message: 'must be a string or false' }])
+      if (typeof value !== 'string' && value !== false && value !== null) throw httpError(400, `data.${field} must be a string, false or null`, [{ field: `data/${field}`, message: 'must be a string, false or null' }])
       data[field] = typeof value === 'string' ? value : false
     }
     if (active !== undefined) {
