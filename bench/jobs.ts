@@ -116,7 +116,7 @@ const WRITE_COMMANDS = ['insert', 'update', 'findAndModify', 'delete']
  * What the server allows: one single-document update by `_id` at a time (`updateMs`), and conditional
  * single-document `findOneAndUpdate`s (the engine's claim and finish) with 16 in flight on distinct documents,
  * as the runner makes them (`concurrentUpdatesPerSec`). With the write round trips the engine made per job in
- * the single-instance run, the latter gives the jobs/s the server could sustain at best.
+ * the single-instance run, the latter estimates the jobs/s the server could sustain for this engine.
  */
 async function serverFloor (): Promise<{ updateMs: number, insertManyPerDocMs: number, concurrentUpdatesPerSec: number }> {
   const client = new MongoClient(uri, { maxPoolSize: 32 })
@@ -147,8 +147,8 @@ const server = await describeServer(uri)
 const floor = await serverFloor()
 const single = await singleInstance()
 const multi = await threeInstances()
-// Every write round trip costs the server about one conditional update (a batched insert costs less), so this
-// is an upper bound for the engine as it is, on this server.
+// Every write round trip costs the server about one conditional update (a batched insert or a delete by `_id`
+// costs somewhat less), so this estimates, not bounds, what the engine as it is can reach on this server.
 const writeCommandsPerJob = WRITE_COMMANDS.reduce((sum, name) => sum + (single.commandsPerJob[name] ?? 0), 0)
 const ceilingJobsPerSec = Math.round(floor.concurrentUpdatesPerSec / writeCommandsPerJob)
 process.stdout.write(`${JSON.stringify({ bench: 'jobs', server, jobs: JOBS, backlog: BACKLOG, ...single, writeCommandsPerJob: Number(writeCommandsPerJob.toFixed(2)), multiInstance: multi, serverFloor: { ...floor, ceilingJobsPerSec } })}\n`)
