@@ -6,6 +6,7 @@ import { triggerJob } from '../../jobs/http.js'
 import { DURATION_PATTERN, parseDuration } from '../../lib/duration.js'
 import { httpError } from '../../lib/http-errors.js'
 import { ErrorResponse, IdempotencyHeaders, JobAccepted } from '../../schemas/common.js'
+import { createArchiveRetention } from './archive-retention.js'
 import { createClientFiles, type InboundAfter, type OutboundFlush } from './client-files.js'
 import { MongoUnavailableError } from './retry.js'
 import { createTracosSync, type Direction } from './sync.js'
@@ -17,6 +18,7 @@ const config = {
   TRACOS_ARCHIVE_DIR: Type.String({ default: 'data/archive', description: 'Where imported inbound files go when TRACOS_INBOUND_AFTER=archive.' }),
   TRACOS_REJECTED_DIR: Type.String({ default: 'data/rejected', description: 'Where invalid inbound files go, each with a `<name>.error.json` report.' }),
   TRACOS_INBOUND_AFTER: Type.Enum(['archive', 'keep', 'delete'], { default: 'archive', description: 'What happens to an imported inbound file: `archive`, `keep` or `delete`.' }),
+  TRACOS_ARCHIVE_RETENTION_DAYS: Type.Integer({ minimum: 0, default: 30, description: 'Archived inbound files older than this many days (since they were archived) are deleted daily by tracos.prune-archive; 0 keeps them all. Rejected files are never deleted.' }),
   TRACOS_SYNC_INTERVAL: Type.String({ pattern: DURATION_PATTERN, default: '60s', description: 'How often tracos.run (both directions) is scheduled; `off` disables it.' }),
   TRACOS_MONGODB_DB: Type.String({ default: '', description: 'Database holding the TracOS `workorders` collection; empty = MONGODB_DB.' }),
   TRACOS_COLLECTION: Type.String({ minLength: 1, default: 'workorders', description: 'TracOS work-order collection.' }),
@@ -63,6 +65,8 @@ export const tracosIntegration: Integration = {
       batchSize: Number(config.TRACOS_BATCH_SIZE)
     })
     const everyMs = parseDuration(String(config.TRACOS_SYNC_INTERVAL))
+    const retentionDays = Number(config.TRACOS_ARCHIVE_RETENTION_DAYS)
+    const archiveRetention = createArchiveRetention({ archiveDir: String(config.TRACOS_ARCHIVE_DIR), days: retentionDays, concurrency })
 
     return {
       async init () {
@@ -87,9 +91,25 @@ export const tracosIntegration: Integration = {
               throw new PermanentError(errorMessage(err), { code: 'TRACOS_RUN_FAILED' })
             }
           }
+        },
+        'tracos.prune-archive': {
+          description: 'Deletes archived inbound files older than TRACOS_ARCHIVE_RETENTION_DAYS.',
+          exclusive: 'tracos.prune-archive',
+          maxAttempts: 3,
+          timeoutMs: 30 * 60_000,
+          async handler ({ log, signal }) {
+            if (retentionDays === 0) return { skipped: 'TRACOS_ARCHIVE_RETENTION_DAYS=0 keeps every archived file' }
+            return archiveRetention.run({ log, signal })
+          }
         }
       },
       schedules: [{
+        id: 'tracos.prune-archive',
+        kind: 'tracos.prune-archive',
+        everyMs: 86_400_000,
+        enabled: retentionDays > 0,
+        description: 'Deletes archived inbound files older than TRACOS_ARCHIVE_RETENTION_DAYS'
+      }, {
         id: 'tracos.run',
         kind: 'tracos.run',
         params: { direction: 'both' },
