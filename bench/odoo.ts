@@ -71,12 +71,8 @@ function rssOf (pid: number): { peakMb: number, nowMb: number } {
 }
 
 /** The image's NODE_OPTIONS (docker/Dockerfile), whose heap budget decides how far the heap grows. */
-function productionNodeOptions (): string {
-  const dockerfile = readFileSync(join(root, 'docker/Dockerfile'), 'utf8')
-  const options = /NODE_OPTIONS="([^"]*)"/.exec(dockerfile)?.[1]
-  if (options === undefined) throw new Error('docker/Dockerfile sets no NODE_OPTIONS')
-  return options
-}
+const PRODUCTION_NODE_OPTIONS = /NODE_OPTIONS="([^"]*)"/.exec(readFileSync(join(root, 'docker/Dockerfile'), 'utf8'))?.[1]
+if (PRODUCTION_NODE_OPTIONS === undefined) throw new Error('docker/Dockerfile sets no NODE_OPTIONS')
 
 /**
  * The gateway as production runs it (compiled, `node dist/server.js` with the image's NODE_OPTIONS, see
@@ -90,7 +86,7 @@ async function startGatewayProcess (sim: SimInfo, csvPath: string, dbName: strin
     stdio: ['ignore', 'ignore', 'inherit'],
     env: {
       PATH: process.env.PATH ?? '',
-      NODE_OPTIONS: productionNodeOptions(),
+      NODE_OPTIONS: PRODUCTION_NODE_OPTIONS,
       MONGODB_URI: uri,
       MONGODB_DB: dbName,
       LOG_LEVEL: 'warn',
@@ -153,7 +149,7 @@ async function fullSync (dir: string): Promise<Record<string, number | string>> 
     if (job.status !== 'succeeded') throw new Error(`full sync failed: ${JSON.stringify(job.error)}`)
     const { peakMb } = rssOf(gateway.pid as number)
     const result = job.result as { rows: number }
-    return { employees: EMPLOYEES, seconds: Number(seconds.toFixed(2)), peakRssMb: peakMb, rows: result.rows, idleRssMb: baseline, process: `NODE_OPTIONS=${productionNodeOptions()} node dist/server.js` }
+    return { employees: EMPLOYEES, seconds: Number(seconds.toFixed(2)), peakRssMb: peakMb, rows: result.rows, idleRssMb: baseline, process: `NODE_OPTIONS=${PRODUCTION_NODE_OPTIONS} node dist/server.js` }
   } finally {
     await stopGateway(gateway, dbName)
     await stop(simChild)

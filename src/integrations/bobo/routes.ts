@@ -2,7 +2,7 @@ import multipart from '@fastify/multipart'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import Type from 'typebox'
 import { triggerJob } from '../../jobs/http.js'
-import { HttpError, httpError } from '../../lib/http-errors.js'
+import { httpError } from '../../lib/http-errors.js'
 import { ErrorResponse, IdempotencyHeaders, JobAccepted } from '../../schemas/common.js'
 import type { IntakeService } from './intake.js'
 import type { BoboFileRecord, BoboStore } from './store.js'
@@ -177,7 +177,7 @@ function fileView (r: BoboFileRecord) {
  * plugin's limits) keep theirs.
  */
 function malformedMultipart (err: unknown): unknown {
-  if (err instanceof HttpError || typeof (err as { statusCode?: unknown }).statusCode === 'number') return err
+  if (typeof (err as { statusCode?: unknown }).statusCode === 'number') return err
   const reason = err instanceof Error ? err.message : String(err)
   return httpError(400, `the multipart form is malformed: ${reason}`, [{ field: 'body', message: 'must be a well-formed multipart/form-data body' }])
 }
