@@ -442,8 +442,11 @@ export function createJobStore (db: Db, defaults: JobDefaults) {
         await insertOnce(claims, { _id: cancelRecordId(id), jobId: id, owner: 'cancel', at: new Date() })
         return running
       }
-      // Queued still: a runner won the claim and is about to mark the job running.
-      if ((await jobs.findOne({ _id: id }))?.status !== 'queued') return null
+      // Queued still: a runner won the claim and is about to mark the job running. Running now: it turned
+      // running between the update above and this read, so flag it on the next pass.
+      const status = (await jobs.findOne({ _id: id }))?.status
+      if (status === 'running') continue
+      if (status !== 'queued') return null
       await sleep(50)
     }
     return null

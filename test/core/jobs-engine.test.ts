@@ -276,6 +276,24 @@ t.test('cancelling a job a runner is just claiming flags it instead of cancellin
   t.same(await store.claim(['fixture.noop'], 5, () => 'runner-b', 'b', 10_000), [], 'and can no longer be claimed')
 })
 
+t.test('a job turning running at any moment of a cancel request is flagged, never refused', async (t) => {
+  const app = await build(t, { env: noRunner })
+  const { store } = app.jobs
+  const claims = app.mongo.db.collection<{ _id: string, jobId: string, owner: string, at: Date }>('job_claims')
+  // Many jobs, each marked running a little later than the last, so that some turn running between the
+  // cancel request's conditional update and its re-read.
+  const ids: string[] = []
+  for (let n = 0; n < 30; n++) ids.push((await app.jobs.enqueue('fixture.noop', { n })).job._id)
+  await claims.insertMany(ids.map((id) => ({ _id: `${id}:1`, jobId: id, owner: 'runner-a', at: new Date() })))
+  const markings = ids.map(async (id, n) => {
+    await sleep(20 + n * 7)
+    await store.collection.updateOne({ _id: id }, { $set: { status: 'running', claimSeq: 1, leaseOwner: 'runner-a', leaseExpiresAt: new Date(Date.now() + 60_000) } })
+  })
+  const answers = await Promise.all(ids.map(async (id) => await app.jobs.cancel(id).then((job) => job?.status, (err: Error) => err.message)))
+  await Promise.all(markings)
+  t.same(answers, ids.map(() => 'running'), 'every request flags its running job')
+})
+
 t.test('a running handler whose lease is taken over is aborted and writes nothing', async (t) => {
   const config = testConfig({ JOBS_LEASE_MS: '1200' })
   const app = await build(t, { config })
