@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
@@ -93,6 +93,7 @@ t.test('dates: both formats, windows without overlap, default window per run', a
 
 t.test('the mapping file overrides the default', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'insight-mapping-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   const file = join(dir, 'mapping.json')
   writeFileSync(file, JSON.stringify({ tracking_number: null, custom_tracking: 'trackingNumber', purchase_date: 'shipDate', vendor: { value: 'Insight Enterprises' } }))
   const mapping = loadMapping(file)
