@@ -38,7 +38,7 @@ t.test('a runner killed with SIGKILL loses its job to another, which completes i
   t.equal((done.result as { pid: number }).pid, survivor.child.pid, 'by the surviving process')
 })
 
-t.test('3 gateway processes share 6,000 jobs with no job run twice', { timeout: 1_100_000 }, async (t) => {
+t.test('3 gateway processes share 6,000 jobs with no job run twice', { timeout: 2_300_000 }, async (t) => {
   const dbName = freshDbName()
   const env = testEnv({ MONGODB_DB: dbName, JOBS_CONCURRENCY: '8', JOBS_POLL_INTERVAL_MS: '20', SCHEDULER_ENABLED: 'false', JOBS_LEASE_MS: '30000' })
   const db = await database(t, dbName)
