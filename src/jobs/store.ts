@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Collection, Db, Filter } from 'mongodb'
+import { DAY_MS } from '../lib/duration.js'
 import { ensureIndexes as createMissingIndexes } from '../lib/indexes.js'
 import { createInsertBatcher } from '../lib/insert-batcher.js'
 import { insertOnce, isDuplicateKeyError } from '../lib/mongo-errors.js'
@@ -462,7 +463,7 @@ export function createJobStore (db: Db, defaults: JobDefaults) {
     const deletedJobs = await done.deleteMany({ finishedAt: { $lt: before } })
     const deletedKeys = await keys.deleteMany({ createdAt: { $lt: before } })
     // A claim record only matters while a runner may still act on a job read before that claim: seconds.
-    await claims.deleteMany({ at: { $lt: new Date(Math.min(before.getTime(), Date.now() - 86_400_000)) } })
+    await claims.deleteMany({ at: { $lt: new Date(Math.min(before.getTime(), Date.now() - DAY_MS)) } })
     return { jobs: deletedJobs.deletedCount, keys: deletedKeys.deletedCount }
   }
 

@@ -1,4 +1,7 @@
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
+/** One day in milliseconds: retention periods and daily schedules count in days. */
+export const DAY_MS = 86_400_000
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: DAY_MS }
 
 /** Pattern for duration variables: `90s`, `5m`, `1h`, `250ms`, a plain number of seconds, or `off`. */
 export const DURATION_PATTERN = '^(off|0|\\d+(\\.\\d+)?(ms|s|m|h|d)?)$'

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
 import type { Integration } from '../../integration.js'
-import { parseDuration } from '../../lib/duration.js'
+import { DAY_MS, parseDuration } from '../../lib/duration.js'
 import { createAthocClient } from './athoc-client.js'
 import { createCleanup } from './cleanup.js'
 import { boboConfig, type BoboConfig } from './config.js'
@@ -121,7 +121,7 @@ export function createBoboIntegration (options: BoboOptions = {}): Integration {
           { id: 'bobo.process', kind: 'bobo.process', everyMs: Math.max(1000, pollMs ?? 60_000), enabled: athocConfigured && pollMs !== null, description: 'Picks up CSV files in the drop folder' },
           { id: 'bobo.mapping-sync', kind: 'bobo.mapping-sync', everyMs: Math.max(1000, pollMs ?? 60_000), enabled: athocConfigured && pollMs !== null, description: 'Checks the mapping-sync rules (first run, overdue, retry after no_data/error, daily after BOBO_SYNC_HOUR)' },
           { id: 'bobo.cleanup', kind: 'bobo.cleanup', everyMs: Math.max(1000, cleanupMs ?? 3_600_000), enabled: athocConfigured && cleanupMs !== null && config.BOBO_AUTO_CLEANUP_HOURS > 0, description: 'Clears stale AtHoc duty values' },
-          { id: 'bobo.purge-processed', kind: 'bobo.purge-processed', everyMs: 86_400_000, enabled: config.BOBO_PROCESSED_RETENTION_DAYS > 0, description: 'Deletes processed files older than BOBO_PROCESSED_RETENTION_DAYS' }
+          { id: 'bobo.purge-processed', kind: 'bobo.purge-processed', everyMs: DAY_MS, enabled: config.BOBO_PROCESSED_RETENTION_DAYS > 0, description: 'Deletes processed files older than BOBO_PROCESSED_RETENTION_DAYS' }
         ],
         routes: boboRoutes({ store, intake, maxBytes: config.BOBO_UPLOAD_MAX_BYTES, maxFiles: config.BOBO_UPLOAD_MAX_FILES, processOnUpload: config.BOBO_PROCESS_ON_UPLOAD })
       }

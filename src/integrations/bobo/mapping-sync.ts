@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { AnyBulkWriteOperation } from 'mongodb'
 import { errorMessage } from '../../jobs/errors.js'
+import { DAY_MS } from '../../lib/duration.js'
 import type { Logger } from '../../lib/logger.js'
 import type { AthocClient } from './athoc-client.js'
 import { bulkInSlices, type BoboStore, type MappingRecord, type SyncTracking } from './store.js'
@@ -19,7 +20,7 @@ export function mappingSyncDecision (now: Date, tracking: Pick<SyncTracking, 'la
   const w = wallClock(now, rules.timeZone)
   const todayMs = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second)
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(tracking?.lastSyncDate ?? '')
-  const daysSince = m === null ? 999 : Math.floor((todayMs - Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) / 86_400_000)
+  const daysSince = m === null ? 999 : Math.floor((todayMs - Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) / DAY_MS)
   if (daysSince > rules.retryDays) return { run: true, reason: m === null ? 'first run' : `overdue: ${daysSince} days since the last sync` }
   if (tracking?.status === 'no_data' || tracking?.status === 'error') return { run: true, reason: `last sync ended with ${tracking.status}` }
   if (w.hour < rules.syncHour) return { run: false, reason: `before ${rules.syncHour}:00` }

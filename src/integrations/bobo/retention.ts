@@ -1,10 +1,9 @@
 import { unlink } from 'node:fs/promises'
 import { join } from 'node:path'
+import { DAY_MS } from '../../lib/duration.js'
 import type { Logger } from '../../lib/logger.js'
 import { syncDirectory } from '../../lib/sync-directory.js'
 import type { BoboStore } from './store.js'
-
-const DAY_MS = 86_400_000
 
 /**
  * Job bobo.purge-processed: the original's PROCESSED_FILES_PURGE_DAYS. Files processed more than `days` ago are

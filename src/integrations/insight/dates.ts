@@ -1,6 +1,6 @@
 /** Calendar dates as `YYYY-MM-DD` strings in UTC: what Insight's date filters take. */
 
-const DAY_MS = 86_400_000
+import { DAY_MS } from '../../lib/duration.js'
 
 /** `YYYY-MM-DD` (production) or `YYYYMMDD` (the SOP's DATS) → `YYYY-MM-DD`; null when it is not a real date. */
 export function parseInsightDate (value: unknown): string | null {

@@ -3,6 +3,7 @@ import Type from 'typebox'
 import type { Integration } from '../../integration.js'
 import { triggerJob } from '../../jobs/http.js'
 import { createJobStore } from '../../jobs/store.js'
+import { DAY_MS } from '../../lib/duration.js'
 import { ErrorResponse, IdempotencyHeaders, JobAccepted } from '../../schemas/common.js'
 
 const config = {
@@ -18,7 +19,7 @@ export const systemIntegration: Integration = {
   config,
   setup ({ config, db }) {
     const store = createJobStore(db, { maxAttempts: config.JOBS_MAX_ATTEMPTS })
-    const retentionMs = config.JOBS_RETENTION_DAYS * 86_400_000
+    const retentionMs = config.JOBS_RETENTION_DAYS * DAY_MS
     const cron = String(config.JOBS_PURGE_CRON)
     return {
       jobs: {

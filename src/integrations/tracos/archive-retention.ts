@@ -1,10 +1,9 @@
 import { lstat, readdir, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import pLimit from 'p-limit'
+import { DAY_MS } from '../../lib/duration.js'
 import type { Logger } from '../../lib/logger.js'
 import { syncDirectory } from '../../lib/sync-directory.js'
-
-const DAY_MS = 86_400_000
 
 export interface ArchivePruneResult {
   cutoff: string

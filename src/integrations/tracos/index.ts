@@ -3,7 +3,7 @@ import Type from 'typebox'
 import type { Integration } from '../../integration.js'
 import { PermanentError, RetryableError, errorMessage } from '../../jobs/errors.js'
 import { triggerJob } from '../../jobs/http.js'
-import { DURATION_PATTERN, parseDuration } from '../../lib/duration.js'
+import { DAY_MS, DURATION_PATTERN, parseDuration } from '../../lib/duration.js'
 import { httpError } from '../../lib/http-errors.js'
 import { ErrorResponse, IdempotencyHeaders, JobAccepted } from '../../schemas/common.js'
 import { createArchiveRetention } from './archive-retention.js'
@@ -106,7 +106,7 @@ export const tracosIntegration: Integration = {
       schedules: [{
         id: 'tracos.prune-archive',
         kind: 'tracos.prune-archive',
-        everyMs: 86_400_000,
+        everyMs: DAY_MS,
         enabled: retentionDays > 0,
         description: 'Deletes archived inbound files older than TRACOS_ARCHIVE_RETENTION_DAYS'
       }, {
