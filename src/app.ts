@@ -132,7 +132,8 @@ export function serverOptions (config: Config, logStream?: DestinationStream): F
 
 /**
  * A path the router refuses (a bad %-escape, a segment longer than its 100 characters) never reaches a route:
- * answer it in the gateway's error shape, as the 400 it is, instead of Fastify's bare 400 or 414.
+ * answer it in the gateway's error shape, as the 400 it is, instead of Fastify's bare 400 or 414. Built here:
+ * an error sent from this hook reaches Fastify's default error handler, not the gateway's.
  */
 function answerUnroutablePath (err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const message = err.code === 'FST_ERR_MAX_PARAM_LENGTH'
