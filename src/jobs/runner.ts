@@ -7,7 +7,7 @@ import { JobAbort, errorMessage, isRetryable } from './errors.js'
 import type { Locks } from './locks.js'
 import type { JobRegistry } from './registry.js'
 import type { JobStore } from './store.js'
-import type { JobContext, JobDocument, JobErrorInfo, JobKindDefinition, JobProgress } from './types.js'
+import type { HoldUntil, JobContext, JobDocument, JobErrorInfo, JobKindDefinition, JobProgress } from './types.js'
 
 export interface RunnerOptions {
   instanceId: string
@@ -73,6 +73,18 @@ export function createJobRunner (store: JobStore, locks: Locks, registry: JobReg
 
   let lastRecovery = 0
 
+  /** A kind's holdUntil, asked for a job the runner has won; a failing one lets the job run. */
+  const holdUntil: HoldUntil = async (job) => {
+    const ask = registry.get(job.kind)?.holdUntil
+    if (ask === undefined) return null
+    try {
+      return await ask(job)
+    } catch (err) {
+      log.warn({ err, jobId: job._id, kind: job.kind }, 'could not tell whether the job should wait; it runs now')
+      return null
+    }
+  }
+
   async function recoverJobs (): Promise<void> {
     // At a fraction of the lease length, so a crashed runner's job is taken over soon after its lease expires.
     if (Date.now() - lastRecovery < Math.min(leaseMs / 4, 5000)) return
@@ -88,7 +100,7 @@ export function createJobRunner (store: JobStore, locks: Locks, registry: JobReg
         // Claim in batches: one look at the queue, then the free slots' worth of atomic claims in parallel.
         while (state === 'running' && active.size < concurrency) {
           const started = performance.now()
-          const jobs = await store.claim(registry.kinds(), concurrency - active.size, () => `${instanceId}:${randomUUID()}`, instanceId, leaseMs)
+          const jobs = await store.claim(registry.kinds(), concurrency - active.size, () => `${instanceId}:${randomUUID()}`, instanceId, leaseMs, holdUntil)
           const claimMs = performance.now() - started
           if (state !== 'running') {
             // Stopped while claiming: hand the jobs straight back.

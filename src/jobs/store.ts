@@ -6,7 +6,7 @@ import { ensureIndexes as createMissingIndexes } from '../lib/indexes.js'
 import { createInsertBatcher } from '../lib/insert-batcher.js'
 import { insertOnce, isDuplicateKeyError } from '../lib/mongo-errors.js'
 import type {
-  EnqueueOptions, EnqueueResult, JobDocument, JobErrorInfo, JobParams, JobProgress, JobStatus
+  EnqueueOptions, EnqueueResult, HoldUntil, JobDocument, JobErrorInfo, JobParams, JobProgress, JobStatus
 } from './types.js'
 
 /** Maps a key (dedupe or idempotency) to the job it stands for. `_id` makes the key unique across instances. */
@@ -188,7 +188,7 @@ export function createJobStore (db: Db, defaults: JobDefaults) {
    * (FerretDB 1.x applies findAndModify as a read then a write, so two runners could both match one job).
    * The winner then marks the job running with its own lease token (`owner()` makes one per job).
    */
-  async function claim (kinds: string[], limit: number, owner: () => string, instance: string, leaseMs: number): Promise<JobDocument[]> {
+  async function claim (kinds: string[], limit: number, owner: () => string, instance: string, leaseMs: number, holdUntil?: HoldUntil): Promise<JobDocument[]> {
     const now = new Date()
     const cursor = jobs.find({ status: 'queued', runAfter: { $lte: now }, kind: { $in: kinds } }).limit(limit * 3)
     // Without an index-backed sort (FerretDB 1.x) claims follow insertion order, which is close to FIFO.
@@ -201,7 +201,7 @@ export function createJobStore (db: Db, defaults: JobDefaults) {
     for (let i = 0; i < ordered.length && claimed.length < limit;) {
       const batch = ordered.slice(i, i + limit - claimed.length)
       i += batch.length
-      const results = await Promise.all(batch.map((candidate) => claimOne(candidate, owner(), instance, leaseMs, now)))
+      const results = await Promise.all(batch.map((candidate) => claimOne(candidate, owner(), instance, leaseMs, now, holdUntil)))
       for (const job of results) if (job !== null) claimed.push(job)
     }
     return claimed
@@ -216,9 +216,16 @@ export function createJobStore (db: Db, defaults: JobDefaults) {
     return insertOnce(claims, { _id: claimRecordId(job._id, (job.claimSeq ?? 0) + 1), jobId: job._id, owner, at })
   }
 
-  async function claimOne (candidate: JobDocument, owner: string, instance: string, leaseMs: number, now: Date): Promise<JobDocument | null> {
+  async function claimOne (candidate: JobDocument, owner: string, instance: string, leaseMs: number, now: Date, holdUntil?: HoldUntil): Promise<JobDocument | null> {
     if (!(await winNextClaim(candidate, owner, now))) return null
     const claimSeq = (candidate.claimSeq ?? 0) + 1
+    const until = holdUntil === undefined ? null : await holdUntil(candidate)
+    if (until !== null && until.getTime() > Date.now()) {
+      // Asked to wait: the claim number moves on and the job stays queued, so that anyone looking at it
+      // (an enqueue coalescing into it, a cancel) sees a queued job, never a run that did not happen.
+      await jobs.updateOne({ _id: candidate._id, status: 'queued', claimSeq: claimSeq - 1 }, { $set: { claimSeq, runAfter: until, updatedAt: new Date() } })
+      return null
+    }
     // Still at the claim number the record was won for: recovery moves past a claim whose runner died
     // between the record and this write (see recoverStalledClaims), and then this write must not land.
     return jobs.findOneAndUpdate(
@@ -416,22 +423,22 @@ export function createJobStore (db: Db, defaults: JobDefaults) {
    * both. A claim lost to a runner means the job is starting: the flag is set once it shows as running.
    */
   async function requestCancel (id: string): Promise<JobDocument | null> {
-    const live = await jobs.findOne({ _id: id })
-    const now = new Date()
-    if (live?.status === 'queued' && await winNextClaim(live, 'cancel', now)) {
-      const claimSeq = (live.claimSeq ?? 0) + 1
-      const cancelled = await jobs.findOneAndUpdate(
-        { _id: id, status: 'queued', claimSeq: claimSeq - 1 },
-        { $set: { status: 'cancelled', claimSeq, finishedAt: now, updatedAt: now } },
-        { returnDocument: 'after' }
-      )
-      if (cancelled !== null) {
-        await archive(cancelled)
-        await dropDedupeKey(cancelled)
-        return cancelled
-      }
-    }
     for (let attempt = 0; attempt < 40; attempt++) {
+      const live = await jobs.findOne({ _id: id })
+      const now = new Date()
+      if (live?.status === 'queued' && await winNextClaim(live, 'cancel', now)) {
+        const claimSeq = (live.claimSeq ?? 0) + 1
+        const cancelled = await jobs.findOneAndUpdate(
+          { _id: id, status: 'queued', claimSeq: claimSeq - 1 },
+          { $set: { status: 'cancelled', claimSeq, finishedAt: now, updatedAt: now } },
+          { returnDocument: 'after' }
+        )
+        if (cancelled !== null) {
+          await archive(cancelled)
+          await dropDedupeKey(cancelled)
+          return cancelled
+        }
+      }
       const running = await jobs.findOneAndUpdate(
         { _id: id, status: 'running' },
         { $set: { cancelRequested: true, updatedAt: new Date() } },
@@ -443,8 +450,9 @@ export function createJobStore (db: Db, defaults: JobDefaults) {
         await insertOnce(claims, { _id: cancelRecordId(id), jobId: id, owner: 'cancel', at: new Date() })
         return running
       }
-      // Queued still: a runner won the claim and is about to mark the job running. Running now: it turned
-      // running between the update above and this read, so flag it on the next pass.
+      // Queued still: a runner won the claim and is about to mark the job running, or it held the job back
+      // (the claim number moved on: the next pass competes for the next one). Running now: it turned running
+      // between the update above and this read, so flag it on the next pass.
       const status = (await jobs.findOne({ _id: id }))?.status
       if (status === 'running') continue
       if (status !== 'queued') return null

@@ -70,6 +70,9 @@ export interface JobContext<P extends JobParams = JobParams> {
 
 export type JobHandler<P extends JobParams = JobParams> = (ctx: JobContext<P>) => Promise<unknown>
 
+/** When a due job should run after all (see JobKindDefinition.holdUntil). */
+export type HoldUntil = (job: JobDocument) => Promise<Date | null>
+
 export interface JobKindDefinition<P extends JobParams = JobParams> {
   handler: JobHandler<P>
   /** Attempts before a retryable failure becomes final (default JOBS_MAX_ATTEMPTS). */
@@ -81,6 +84,12 @@ export interface JobKindDefinition<P extends JobParams = JobParams> {
    * (e.g. two kinds that rewrite the same file). Held in the `locks` collection.
    */
   exclusive?: string
+  /**
+   * Asked when a runner has won a due job of this kind, before it marks it running: a time still ahead leaves
+   * the job queued until then (no attempt counted, never shown as running, its dedupe key still coalescing
+   * triggers): a debounce that waits for a quiet moment. Null or a time passed: run now.
+   */
+  holdUntil?: HoldUntil
   backoff?: { baseMs?: number, maxMs?: number }
   description?: string
 }

@@ -39,6 +39,51 @@ t.test('once the coalesced job starts, a new trigger makes a new job', async (t)
   await waitForStatus(app, second.job._id, ['succeeded'])
 })
 
+t.test('holdUntil: a job asked to wait stays queued, keeps coalescing, and runs once the time has come', async (t) => {
+  const app = await build(t)
+  const executions = app.mongo.db.collection<{ jobId: string, event: string }>('executions')
+  const { job } = await app.jobs.enqueue('fixture.held', { holdMs: 1500 }, { dedupeKey: 'held' })
+  const seen = new Set<string>()
+  let joined = 0
+  for (;;) {
+    const now = await app.jobs.get(job._id)
+    if (now === null) throw new Error('the job vanished')
+    if (Date.now() < job.createdAt.getTime() + 1400) {
+      seen.add(now.status)
+      // Triggers while it waits join it.
+      if ((await app.jobs.enqueue('fixture.held', { holdMs: 1500 }, { dedupeKey: 'held' })).job._id === job._id) joined++
+    }
+    if (now.status === 'succeeded' || now.status === 'failed') break
+    await sleep(40)
+  }
+  const done = await app.jobs.get(job._id)
+  t.same([...seen], ['queued'], 'seen only as queued while it waited')
+  t.ok(joined > 5, `triggers meanwhile joined it (${joined})`)
+  t.match(done, { status: 'succeeded', attempts: 1, result: { attempts: 1 } }, 'waiting counted no attempt')
+  t.ok((done?.startedAt as Date).getTime() >= job.createdAt.getTime() + 1500, 'started once its time had come')
+  const asked = await executions.countDocuments({ jobId: job._id, event: 'asked' })
+  t.ok(asked >= 2, `asked when claimed, then again when due (${asked})`)
+  t.equal(await app.jobs.store.collection.countDocuments({ kind: 'fixture.held' }), 0, 'no second job was made')
+})
+
+t.test('holdUntil: a job waiting for its time can be cancelled, even while a runner is asking', async (t) => {
+  const app = await build(t)
+  const executions = app.mongo.db.collection<{ jobId: string, event: string }>('executions')
+  // The cancel arrives while a runner holds the job's next claim to ask whether it should wait (askMs): it
+  // loses that claim, and must compete for the one after once the job is back to waiting.
+  const { job } = await app.jobs.enqueue('fixture.held', { holdMs: 60_000, askMs: 400 })
+  await waitFor(async () => (await executions.countDocuments({ jobId: job._id, event: 'asked' })) > 0 ? true : null, 15_000, 'a runner to ask')
+  const res = await app.inject({ headers: authHeaders(), method: 'POST', url: `/jobs/${job._id}/cancel` })
+  t.equal(res.statusCode, 200)
+  t.equal(res.json().status, 'cancelled')
+  t.equal(await executions.countDocuments({ jobId: job._id, event: 'started' }), 0, 'never ran')
+  const { job: waiting } = await app.jobs.enqueue('fixture.held', { holdMs: 60_000 })
+  await waitFor(async () => (await executions.countDocuments({ jobId: waiting._id, event: 'asked' })) > 0 ? true : null, 15_000, 'the job to be held')
+  await sleep(100)
+  const again = await app.inject({ headers: authHeaders(), method: 'POST', url: `/jobs/${waiting._id}/cancel` })
+  t.equal(again.json().status, 'cancelled', 'a job between two questions is cancelled at once')
+})
+
 t.test('Idempotency-Key: a repeat answers 200 with the first job', async (t) => {
   const app = await build(t, { env: noRunner })
   const send = () => app.inject({ method: 'POST', url: '/fixture/trigger', headers: { ...authHeaders(), 'idempotency-key': 'delivery-1' }, payload: { kind: 'fixture.noop' } })

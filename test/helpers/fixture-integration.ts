@@ -41,6 +41,18 @@ export const fixtureIntegration: Integration = {
             return { slept: params.ms }
           }
         },
+        'fixture.held': {
+          // Waits until `holdMs` after it was created, taking `askMs` to say so; every question is recorded.
+          async holdUntil (job) {
+            await record(job._id, 'asked')
+            await sleep(Number(job.params.askMs ?? 0))
+            return new Date(job.createdAt.getTime() + Number(job.params.holdMs ?? 0))
+          },
+          async handler ({ job }) {
+            await record(job._id, 'started')
+            return { attempts: job.attempts }
+          }
+        },
         'fixture.flaky': {
           maxAttempts: 4,
           async handler ({ job, params }) {
