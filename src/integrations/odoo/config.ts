@@ -16,7 +16,8 @@ export const odooConfigProperties = {
   ODOO_CSV_PATH: Type.String({ minLength: 1, default: 'data/hr/hr_clean.csv', description: 'Where the HR CSV is written (atomically).' }),
   ODOO_DELETE_MODE: Type.Enum(['inactive', 'remove'], { default: 'inactive', description: 'What happens to the row of an employee Odoo no longer returns: kept as `Inactive`, or removed.' }),
   ODOO_SYNC_INTERVAL: Type.String({ pattern: DURATION_PATTERN, default: '5m', description: 'How often the full sync runs (`5m`, `1h`, …); `off` disables the schedule.' }),
-  ODOO_EVENTS_DEBOUNCE_MS: Type.Integer({ minimum: 0, default: 500, description: 'How long a webhook-triggered job waits for more events before it runs (they all join it).' }),
+  ODOO_EVENTS_DEBOUNCE_MS: Type.Integer({ minimum: 0, default: 500, description: 'A webhook-triggered job runs once no event has arrived for this long (every event until then joins it), but see ODOO_EVENTS_MAX_WAIT_MS.' }),
+  ODOO_EVENTS_MAX_WAIT_MS: Type.Integer({ minimum: 0, default: 3000, description: 'Longest a webhook-triggered job waits for a quiet moment after it was created: a steady stream of events is still applied this often.' }),
   ODOO_WEBHOOK_SECRET: Type.String({ default: '', description: 'Standard Webhooks secret(s) for POST /odoo/webhook (`whsec_…`, space-separated); empty = signatures not required.' })
 } satisfies TProperties
 
@@ -34,6 +35,7 @@ export interface OdooSettings {
   deleteMode: 'inactive' | 'remove'
   syncIntervalMs: number | null
   debounceMs: number
+  maxWaitMs: number
   webhookSecret: string
 }
 
@@ -52,6 +54,7 @@ export function odooSettings (config: Config): OdooSettings {
     deleteMode: config.ODOO_DELETE_MODE === 'remove' ? 'remove' : 'inactive',
     syncIntervalMs: parseDuration(String(config.ODOO_SYNC_INTERVAL)),
     debounceMs: Number(config.ODOO_EVENTS_DEBOUNCE_MS),
+    maxWaitMs: Number(config.ODOO_EVENTS_MAX_WAIT_MS),
     webhookSecret: String(config.ODOO_WEBHOOK_SECRET)
   }
 }

@@ -68,6 +68,7 @@ export const odooIntegration: Integration = {
           description: 'Applies every pending webhook event: one search_read for the changed employees, one CSV rewrite.',
           exclusive: CSV_LOCK,
           timeoutMs: 5 * 60_000,
+          holdUntil: (job) => service.eventsSettleAt(job.createdAt),
           handler: (ctx) => service.applyEvents(ctx)
         }
       },
@@ -90,17 +91,37 @@ export const odooIntegration: Integration = {
         // queued once the batch is stored reads it when it runs. Known facts decide without a query when they
         // can: a job never starts before its runAfter, so a batch stored well before it (CLOCK_MARGIN_MS covers
         // clock skew with other instances' runners) is read by it. Otherwise one read by `_id` (the only query
-        // FerretDB/SQLite answers without a scan) confirms it is still queued; failing that, the dedupe
-        // enqueue names the queued job or creates one.
+        // FerretDB/SQLite answers without a scan) confirms it is still queued (and learns its runAfter, which
+        // moves while it waits for a quiet moment); failing that, the dedupe enqueue names the queued job or
+        // creates one.
         let pendingJob: { id: string, runAfter: number } | null = null
-        const intake = createEventIntake(store, async (storedAt) => {
-          if (pendingJob !== null) {
-            if (storedAt < pendingJob.runAfter - CLOCK_MARGIN_MS) return pendingJob.id
-            if ((await app.jobs.get(pendingJob.id))?.status === 'queued') return pendingJob.id
+        let enqueueing: Promise<unknown> | null = null
+        const enqueuePending = (): Promise<unknown> => {
+          enqueueing ??= app.jobs.enqueue('odoo.employee-events', {}, { trigger: 'webhook', dedupeKey: 'pending', runAfter: new Date(Date.now() + settings.debounceMs) })
+            .then(({ job }) => { pendingJob = { id: job._id, runAfter: job.runAfter.getTime() } })
+            .finally(() => { enqueueing = null })
+          return enqueueing
+        }
+        const intake = createEventIntake(store, {
+          // With no job known to be waiting (the first batch, or the first of a new burst), the enqueue runs
+          // alongside the batch's write instead of after it. Its job counts only if it is still queued once
+          // the batch is stored, which jobFor checks as for any other.
+          beforeStore () {
+            if (pendingJob === null || Date.now() > pendingJob.runAfter + settings.maxWaitMs) enqueuePending().catch(() => {})
+          },
+          async jobFor (storedAt) {
+            await enqueueing?.catch(() => {})
+            if (pendingJob !== null) {
+              if (storedAt < pendingJob.runAfter - CLOCK_MARGIN_MS) return pendingJob.id
+              const job = await app.jobs.get(pendingJob.id)
+              if (job?.status === 'queued') {
+                pendingJob = { id: job._id, runAfter: job.runAfter.getTime() }
+                return job._id
+              }
+            }
+            await enqueuePending()
+            return (pendingJob as { id: string } | null)?.id ?? await Promise.reject(new Error('no job for the stored events'))
           }
-          const { job } = await app.jobs.enqueue('odoo.employee-events', {}, { trigger: 'webhook', dedupeKey: 'pending', runAfter: new Date(Date.now() + settings.debounceMs) })
-          pendingJob = { id: job._id, runAfter: job.runAfter.getTime() }
-          return job._id
         })
 
         // Events stored by a gateway that died before enqueueing their job are picked up at start.

@@ -3,13 +3,20 @@ import type { EmployeeEventDocument, OdooStore } from './store.js'
 /** Most events one insertMany carries. */
 const MAX_BATCH = 200
 
+export interface BatchJobs {
+  /** Called as a batch's write starts: lets the job lookup begin meanwhile when it will need a round trip. */
+  beforeStore: () => void
+  /** Names a job that will read a batch stored (durably) at `storedAt`. */
+  jobFor: (storedAt: number) => Promise<string>
+}
+
 /**
  * Group commit for webhook events: requests that arrive while a write is in flight are stored together in the
- * next insertMany, and each request is answered only after its batch is durable and `jobForBatch` has named
- * a job that will read it (it is told when the batch was stored). Under a burst this turns hundreds of
- * single-document writes into a few batches; a lone request is written on the next turn of the event loop.
+ * next insertMany, and each request is answered only after its batch is durable and `jobs.jobFor` has named
+ * a job that will read it. Under a burst this turns hundreds of single-document writes into a few batches; a
+ * lone request is written on the next turn of the event loop.
  */
-export function createEventIntake (store: OdooStore, jobForBatch: (storedAt: number) => Promise<string>) {
+export function createEventIntake (store: OdooStore, jobs: BatchJobs) {
   interface Waiting { doc: EmployeeEventDocument, resolve: (v: { jobId: string }) => void, reject: (err: unknown) => void }
   let queue: Waiting[] = []
   let flushing = false
@@ -21,8 +28,9 @@ export function createEventIntake (store: OdooStore, jobForBatch: (storedAt: num
         const batch = queue.slice(0, MAX_BATCH)
         queue = queue.slice(batch.length)
         try {
+          jobs.beforeStore()
           await store.addEvents(batch.map((w) => w.doc))
-          const jobId = await jobForBatch(Date.now())
+          const jobId = await jobs.jobFor(Date.now())
           for (const w of batch) w.resolve({ jobId })
         } catch (err) {
           for (const w of batch) w.reject(err)

@@ -256,7 +256,18 @@ export function createOdooService ({ settings, store, client }: OdooServiceDeps)
     }
   }
 
-  return { fullSync, applyEvents }
+  /**
+   * When an events job created at `createdAt` should run: once no event has arrived for the debounce time, and
+   * no later than the longest wait after it was created. While a burst goes on, the job stays queued (every
+   * event joins it) instead of rewriting the CSV alongside the burst and slowing its acknowledgements.
+   */
+  async function eventsSettleAt (createdAt: Date): Promise<Date | null> {
+    const newest = await store.newestPendingAt()
+    if (newest === null) return null
+    return new Date(Math.min(newest.getTime() + settings.debounceMs, createdAt.getTime() + settings.maxWaitMs))
+  }
+
+  return { fullSync, applyEvents, eventsSettleAt }
 }
 
 export type OdooService = ReturnType<typeof createOdooService>
