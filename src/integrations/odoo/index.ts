@@ -80,12 +80,10 @@ export const odooIntegration: Integration = {
         description: 'Full Odoo HR → CSV sync (ODOO_SYNC_INTERVAL)'
       }],
       async routes (app: FastifyInstance) {
+        /** Every webhook joins the one queued events job, or makes it: due one debounce from now (or the longest wait, if shorter). */
+        const eventsJobOptions = () => ({ trigger: 'webhook' as const, dedupeKey: 'pending', runAfter: new Date(Date.now() + Math.min(settings.debounceMs, settings.maxWaitMs)) })
         const enqueueEvents = (request: Parameters<typeof triggerJob>[0], reply: Parameters<typeof triggerJob>[1]) =>
-          triggerJob(request, reply, 'odoo.employee-events', {}, {
-            trigger: 'webhook',
-            dedupeKey: 'pending',
-            runAfter: new Date(Date.now() + settings.debounceMs)
-          })
+          triggerJob(request, reply, 'odoo.employee-events', {}, eventsJobOptions())
 
         // Which job takes a batch of stored events, at the least cost on the ack path. A job that is still
         // queued once the batch is stored reads it when it runs. Known facts decide without a query when they
@@ -95,10 +93,13 @@ export const odooIntegration: Integration = {
         // moves while it waits for a quiet moment); failing that, the dedupe enqueue names the queued job or
         // creates one.
         let pendingJob: { id: string, runAfter: number } | null = null
-        let enqueueing: Promise<unknown> | null = null
-        const enqueuePending = (): Promise<unknown> => {
-          enqueueing ??= app.jobs.enqueue('odoo.employee-events', {}, { trigger: 'webhook', dedupeKey: 'pending', runAfter: new Date(Date.now() + settings.debounceMs) })
-            .then(({ job }) => { pendingJob = { id: job._id, runAfter: job.runAfter.getTime() } })
+        let enqueueing: Promise<string> | null = null
+        const enqueuePending = (): Promise<string> => {
+          enqueueing ??= app.jobs.enqueue('odoo.employee-events', {}, eventsJobOptions())
+            .then(({ job }) => {
+              pendingJob = { id: job._id, runAfter: job.runAfter.getTime() }
+              return job._id
+            })
             .finally(() => { enqueueing = null })
           return enqueueing
         }
@@ -119,8 +120,7 @@ export const odooIntegration: Integration = {
                 return job._id
               }
             }
-            await enqueuePending()
-            return (pendingJob as { id: string } | null)?.id ?? await Promise.reject(new Error('no job for the stored events'))
+            return await enqueuePending()
           }
         })
 
