@@ -420,7 +420,8 @@ export function createJobStore (db: Db, defaults: JobDefaults) {
   /**
    * queued → cancelled at once; running → flag the runner, which aborts the handler. Cancelling a queued job
    * competes with the runners for the job's next claim record, so that it is either cancelled or run, never
-   * both. A claim lost to a runner means the job is starting: the flag is set once it shows as running.
+   * both. A claim lost to a runner means the job is starting (the flag is set once it shows as running) or
+   * being held back (it stays queued, and the next claim number is competed for).
    */
   async function requestCancel (id: string): Promise<JobDocument | null> {
     for (let attempt = 0; attempt < 40; attempt++) {
