@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import Type from 'typebox'
 import type { Integration } from '../../integration.js'
 import { PermanentError } from '../../jobs/errors.js'
+import type { JobDocument } from '../../jobs/types.js'
 import { triggerJob } from '../../jobs/http.js'
 import { ErrorResponse, IdempotencyHeaders } from '../../schemas/common.js'
 import { createOdooClient, type OdooClient } from './client.js'
@@ -54,6 +55,25 @@ export const odooIntegration: Integration = {
     }
     const service = createOdooService({ settings, store, client: getClient })
 
+    // What this instance's webhook intake knows (see routes): the queued events job its batches join, with the
+    // earliest it can start, and when it last stored events.
+    let pendingJob: { id: string, runAfter: number } | null = null
+    let lastStoredAt = 0
+
+    /** The events job waits for a quiet moment (see eventsSettleAt), asked by a runner that holds its claim. */
+    async function holdEvents (job: JobDocument): Promise<Date | null> {
+      // Events stored here within the debounce answer without a query; once it is quiet here, MongoDB is asked
+      // (other instances' events count too).
+      const quietHere = lastStoredAt + settings.debounceMs
+      const until = quietHere > Date.now()
+        ? new Date(Math.min(quietHere, job.createdAt.getTime() + settings.maxWaitMs))
+        : await service.eventsSettleAt(job.createdAt)
+      // The asking runner holds the job's claim, so the job cannot start before `until`: the intake needs no read
+      // to know that.
+      if (until !== null && pendingJob?.id === job._id) pendingJob.runAfter = Math.max(pendingJob.runAfter, until.getTime())
+      return until
+    }
+
     return {
       init: () => store.init(),
       close: async () => { client?.close() },
@@ -68,7 +88,7 @@ export const odooIntegration: Integration = {
           description: 'Applies every pending webhook event: one search_read for the changed employees, one CSV rewrite.',
           exclusive: CSV_LOCK,
           timeoutMs: 5 * 60_000,
-          holdUntil: (job) => service.eventsSettleAt(job.createdAt),
+          holdUntil: holdEvents,
           handler: (ctx) => service.applyEvents(ctx)
         }
       },
@@ -92,7 +112,6 @@ export const odooIntegration: Integration = {
         // FerretDB/SQLite answers without a scan) confirms it is still queued (and learns its runAfter, which
         // moves while it waits for a quiet moment); failing that, the dedupe enqueue names the queued job or
         // creates one.
-        let pendingJob: { id: string, runAfter: number } | null = null
         let enqueueing: Promise<string> | null = null
         const enqueuePending = (): Promise<string> => {
           enqueueing ??= app.jobs.enqueue('odoo.employee-events', {}, eventsJobOptions())
@@ -111,6 +130,7 @@ export const odooIntegration: Integration = {
             if (pendingJob === null || Date.now() > pendingJob.runAfter + settings.maxWaitMs) enqueuePending().catch(() => {})
           },
           async jobFor (storedAt) {
+            lastStoredAt = storedAt
             await enqueueing?.catch(() => {})
             if (pendingJob !== null) {
               if (storedAt < pendingJob.runAfter - CLOCK_MARGIN_MS) return pendingJob.id
