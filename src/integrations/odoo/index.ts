@@ -62,12 +62,7 @@ export const odooIntegration: Integration = {
 
     /** The events job waits for a quiet moment (see eventsSettleAt), asked by a runner that holds its claim. */
     async function holdEvents (job: JobDocument): Promise<Date | null> {
-      // Events stored here within the debounce answer without a query; once it is quiet here, MongoDB is asked
-      // (other instances' events count too).
-      const quietHere = lastStoredAt + settings.debounceMs
-      const until = quietHere > Date.now()
-        ? new Date(Math.min(quietHere, job.createdAt.getTime() + settings.maxWaitMs))
-        : await service.eventsSettleAt(job.createdAt)
+      const until = await service.eventsSettleAt(job.createdAt, lastStoredAt)
       // The asking runner holds the job's claim, so the job cannot start before `until`: the intake needs no read
       // to know that.
       if (until !== null && pendingJob?.id === job._id) pendingJob.runAfter = Math.max(pendingJob.runAfter, until.getTime())
