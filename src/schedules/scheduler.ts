@@ -34,8 +34,10 @@ interface Entry {
 }
 
 /**
- * Timers that only enqueue. Each tick enqueues under a dedupe key derived from its time slot, so when several
- * instances tick for the same slot, one job is created and the others join it.
+ * Timers that only enqueue. Each tick enqueues under an idempotency key derived from its time slot, so when
+ * several instances tick for the same slot, one job is created and the others are answered with it. (A dedupe
+ * key would not do: it stops coalescing once the job starts, so an instance ticking later in the same slot
+ * would make a second job.)
  */
 export function createScheduler (toad: ToadScheduler, jobs: JobService, db: Db, log: Logger, disabled: ReadonlySet<string>) {
   const runs: Collection<ScheduleRunDocument> = db.collection<ScheduleRunDocument>('schedule_runs')
@@ -84,7 +86,7 @@ export function createScheduler (toad: ToadScheduler, jobs: JobService, db: Db, 
     const slot = slotOf(entry, now)
     const { job, created } = await jobs.enqueue(kind, params ?? {}, {
       trigger: 'schedule',
-      dedupeKey: `schedule:${id}:${slot}`,
+      idempotencyKey: `schedule:${id}:${slot}`,
       scheduleId: id
     })
     const update = { $set: { lastJobId: job._id, lastSlot: slot, lastEnqueuedAt: new Date(now) } }
