@@ -40,7 +40,15 @@ export function createLocks (db: Db) {
       if (current.owner === owner) return renew(name, owner, ttlMs)
       if (current.expiresAt >= now) return false
       // Another instance taking this expired lease over first wins it.
-      if (!(await insertOnce(takeovers, { _id: `lock:${name}:${current.owner}:${current.expiresAt.getTime()}`, jobId: `lock:${name}`, owner, at: now }))) return false
+      const takeoverId = `lock:${name}:${current.owner}:${current.expiresAt.getTime()}`
+      if (!(await insertOnce(takeovers, { _id: takeoverId, jobId: `lock:${name}`, owner, at: now }))) {
+        // A taker that died (or failed) between its record and the lock's update would block the lock until
+        // the records are purged: a record counts for one TTL, then it may be won again.
+        const record = await takeovers.findOne({ _id: takeoverId })
+        if (record !== null && now.getTime() - record.at.getTime() <= ttlMs) return false
+        if (record !== null) await takeovers.deleteOne({ _id: takeoverId, at: record.at })
+        continue
+      }
       const r = await locks.updateOne({ _id: name, owner: current.owner, expiresAt: current.expiresAt }, { $set: lease })
       return r.matchedCount === 1
     }

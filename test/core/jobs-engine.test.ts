@@ -225,6 +225,23 @@ t.test('exclusive locks: one holder; an expired lock is taken over by exactly on
   t.equal(await locks.acquire('csv', 'b', 60_000), false, 'nor take it back')
 })
 
+t.test('exclusive locks: a taker that died before taking an expired lock over blocks it for one TTL only', async (t) => {
+  const app = await build(t, { env: noRunner })
+  const locks = createLocks(app.mongo.db)
+  t.equal(await locks.acquire('csv', 'a', 50), true)
+  await sleep(100)
+  // Instance b won the takeover record of a's expired lease, then died before it wrote the lock.
+  const lease = await app.mongo.db.collection<{ _id: string, owner: string, expiresAt: Date }>('locks').findOne({ _id: 'csv' })
+  const records = app.mongo.db.collection<{ _id: string, jobId: string, owner: string, at: Date }>('job_claims')
+  const recordId = `lock:csv:a:${lease?.expiresAt.getTime()}`
+  await records.insertOne({ _id: recordId, jobId: 'lock:csv', owner: 'b', at: new Date() })
+  t.equal(await locks.acquire('csv', 'c', 60_000), false, 'a fresh record still stands for its taker')
+  await records.updateOne({ _id: recordId }, { $set: { at: new Date(Date.now() - 120_000) } })
+  t.equal(await locks.acquire('csv', 'c', 60_000), true, 'a record older than the TTL no longer blocks the lock')
+  t.equal((await locks.holder('csv'))?.owner, 'c')
+  t.equal(await locks.acquire('csv', 'd', 60_000), false, 'and the new holder keeps it')
+})
+
 t.test('graceful drain: running jobs finish within SHUTDOWN_DRAIN_MS', async (t) => {
   const config = testConfig({ SHUTDOWN_DRAIN_MS: '5000' })
   const app = await build(t, { config })
