@@ -38,7 +38,7 @@ export class PermanentError extends JobError {
 
 /** Reasons the runner aborts a handler's signal with. */
 export class JobAbort extends Error {
-  readonly reason: 'cancelled' | 'timeout' | 'lease-lost' | 'shutdown'
+  readonly reason: 'cancelled' | 'timeout' | 'lease-lost' | 'lock-lost' | 'shutdown'
   constructor (reason: JobAbort['reason'], message: string) {
     super(message)
     this.name = 'JobAbort'

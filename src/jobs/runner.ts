@@ -169,7 +169,11 @@ export function createJobRunner (store: JobStore, locks: Locks, registry: JobReg
         } else if (lease.cancelRequested) {
           controller.abort(new JobAbort('cancelled', 'the job was cancelled'))
         }
-        if (definition.exclusive !== undefined) await locks.renew(definition.exclusive, owner, leaseMs)
+        // The exclusive lock expired (heartbeats failed for a lease) and another runner took it: two
+        // exclusive jobs must not go on side by side, so this one stops and goes back to the queue.
+        if (definition.exclusive !== undefined && !(await locks.renew(definition.exclusive, owner, leaseMs))) {
+          controller.abort(new JobAbort('lock-lost', `the exclusive lock ${definition.exclusive} was taken over by another runner`))
+        }
       } catch (err) {
         jobLog.warn({ err }, 'lease heartbeat failed; will try again')
       }
@@ -219,6 +223,10 @@ export function createJobRunner (store: JobStore, locks: Locks, registry: JobReg
         case 'shutdown':
           await store.release(job._id, owner)
           jobLog.warn('job interrupted by shutdown and returned to the queue')
+          return 'released'
+        case 'lock-lost':
+          await store.release(job._id, owner, new Date(Date.now() + LOCK_BUSY_DELAY_MS))
+          jobLog.warn({ lock: definition.exclusive }, 'exclusive lock lost; job interrupted and returned to the queue')
           return 'released'
         case 'cancelled':
           await store.markCancelled(job._id, owner)

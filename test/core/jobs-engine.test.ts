@@ -378,6 +378,26 @@ t.test('a running handler whose lease is taken over is aborted and writes nothin
   t.equal(after?.attempts, running.attempts)
 })
 
+t.test('a running exclusive job whose lock is taken over stops and goes back to the queue', async (t) => {
+  const config = testConfig({ JOBS_LEASE_MS: '1200' })
+  const app = await build(t, { config })
+  const { job } = await app.jobs.enqueue('fixture.exclusive-a', { ms: 20_000 })
+  const running = await waitForStatus(app, job._id, ['running'])
+  // Another runner took the lock over, as if this runner's heartbeats had failed for a whole lease.
+  const locks = app.mongo.db.collection<{ _id: string, owner: string, expiresAt: Date }>('locks')
+  const steal = async (): Promise<unknown> => await locks.updateOne({ _id: 'fixture.file' }, { $set: { owner: 'thief', expiresAt: new Date(Date.now() + 60_000) } })
+  await steal()
+  const after = await waitFor(async () => {
+    const current = await app.jobs.get(job._id)
+    if (current?.status === 'queued') return current
+    // As above: an in-flight renewal can write the old lease back over the theft on FerretDB.
+    if ((await locks.findOne({ _id: 'fixture.file' }))?.owner !== 'thief') await steal()
+    return null
+  }, 5000, 'the job to go back to the queue')
+  t.equal(after.attempts, running.attempts - 1, 'the interrupted attempt does not count')
+  t.equal((await locks.findOne({ _id: 'fixture.file' }))?.owner, 'thief', 'the lock stays with its new holder')
+})
+
 t.test('progress is recorded while a job runs', async (t) => {
   const app = await build(t)
   const { job } = await app.jobs.enqueue('fixture.sleep', { ms: 1500 })
