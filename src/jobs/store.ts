@@ -219,6 +219,21 @@ export function createJobStore (db: Db, defaults: JobDefaults) {
   async function claimOne (candidate: JobDocument, owner: string, instance: string, leaseMs: number, now: Date, holdUntil?: HoldUntil): Promise<JobDocument | null> {
     if (!(await winNextClaim(candidate, owner, now))) return null
     const claimSeq = (candidate.claimSeq ?? 0) + 1
+    // Cancelled while it ran, then put back in the queue (a retry, a busy lock, a shutdown) before its runner
+    // saw the request: it ends cancelled instead of running again. (The flag can be lost to a racing
+    // heartbeat on FerretDB; the cancel record cannot, so a job that ran before is checked for it too.)
+    if (candidate.cancelRequested === true || (candidate.attempts > 0 && await claims.findOne({ _id: cancelRecordId(candidate._id) }) !== null)) {
+      const cancelled = await jobs.findOneAndUpdate(
+        { _id: candidate._id, status: 'queued', claimSeq: claimSeq - 1 },
+        { $set: { status: 'cancelled', claimSeq, finishedAt: now, updatedAt: now } },
+        { returnDocument: 'after' }
+      )
+      if (cancelled !== null) {
+        await archive(cancelled)
+        await dropDedupeKey(cancelled)
+      }
+      return null
+    }
     const until = holdUntil === undefined ? null : await holdUntil(candidate)
     if (until !== null && until.getTime() > Date.now()) {
       // Asked to wait: the claim number moves on and the job stays queued, so that anyone looking at it

@@ -378,6 +378,25 @@ t.test('a running handler whose lease is taken over is aborted and writes nothin
   t.equal(after?.attempts, running.attempts)
 })
 
+t.test('a job cancelled while it ran and put back in the queue before its runner saw the request never runs again', async (t) => {
+  const config = testConfig()
+  const observer = await build(t, { config: { ...config, JOBS_RUNNER_ENABLED: false } })
+  const claims = observer.mongo.db.collection<{ _id: string, jobId: string, owner: string, at: Date }>('job_claims')
+  // Both ways a request can be left behind: the flag on the job, or only the cancel record (the flag lost to
+  // a racing heartbeat).
+  const flagged = (await observer.jobs.enqueue('fixture.noop', { n: 1 })).job
+  const recorded = (await observer.jobs.enqueue('fixture.noop', { n: 2 })).job
+  await observer.jobs.store.collection.updateOne({ _id: flagged._id }, { $set: { attempts: 1, cancelRequested: true } })
+  await observer.jobs.store.collection.updateOne({ _id: recorded._id }, { $set: { attempts: 1 } })
+  await claims.insertOne({ _id: `${recorded._id}:cancel`, jobId: recorded._id, owner: 'cancel', at: new Date() })
+  const runner = await build(t, { config, keepDatabase: true })
+  for (const job of [flagged, recorded]) {
+    const done = await waitForStatus(runner, job._id, ['cancelled', 'succeeded'])
+    t.equal(done.status, 'cancelled')
+    t.equal(done.attempts, 1, 'no new attempt')
+  }
+})
+
 t.test('a running exclusive job whose lock is taken over stops and goes back to the queue', async (t) => {
   const config = testConfig({ JOBS_LEASE_MS: '1200' })
   const app = await build(t, { config })
