@@ -198,12 +198,19 @@ export function createJobStore (db: Db, defaults: JobDefaults) {
     const offset = Math.floor(Math.random() * Math.max(1, candidates.length))
     const ordered = [...candidates.slice(offset), ...candidates.slice(0, offset)]
     const claimed: JobDocument[] = []
+    let failure: unknown
     for (let i = 0; i < ordered.length && claimed.length < limit;) {
       const batch = ordered.slice(i, i + limit - claimed.length)
       i += batch.length
-      const results = await Promise.all(batch.map((candidate) => claimOne(candidate, owner(), instance, leaseMs, now, holdUntil)))
-      for (const job of results) if (job !== null) claimed.push(job)
+      // Settled, not all: a claim that failed must not hide the jobs its siblings marked running for this
+      // runner, or nobody would run them until their leases expired.
+      const results = await Promise.allSettled(batch.map((candidate) => claimOne(candidate, owner(), instance, leaseMs, now, holdUntil)))
+      for (const result of results) {
+        if (result.status === 'fulfilled' && result.value !== null) claimed.push(result.value)
+        else if (result.status === 'rejected') failure ??= result.reason
+      }
     }
+    if (claimed.length === 0 && failure !== undefined) throw failure
     return claimed
   }
 

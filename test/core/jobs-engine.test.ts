@@ -378,6 +378,23 @@ t.test('a running handler whose lease is taken over is aborted and writes nothin
   t.equal(after?.attempts, running.attempts)
 })
 
+t.test('a claim that fails does not hide the jobs claimed beside it', async (t) => {
+  const app = await build(t, { env: noRunner })
+  const { store } = app.jobs
+  const first = (await app.jobs.enqueue('fixture.noop', { n: 1 })).job
+  const second = (await app.jobs.enqueue('fixture.noop', { n: 2 })).job
+  // The kind's hold check fails for one of the two jobs claimed together.
+  const claimed = await store.claim(['fixture.noop'], 2, () => `runner-${Math.random()}`, 'test', 10_000, async (job) => {
+    if (job._id === first._id) throw new Error('hold check failed')
+    return null
+  })
+  t.same(claimed.map((j) => j._id), [second._id], 'the job claimed is handed to the runner')
+  t.equal((await app.jobs.get(second._id))?.status, 'running')
+  t.equal((await app.jobs.get(first._id))?.status, 'queued', 'the other one was not marked running')
+  await app.jobs.enqueue('fixture.noop', { n: 3 })
+  await t.rejects(store.claim(['fixture.noop'], 1, () => 'runner-x', 'test', 10_000, async () => { throw new Error('hold check failed') }), /hold check failed/, 'with nothing claimed the failure is reported')
+})
+
 t.test('a job cancelled while it ran and put back in the queue before its runner saw the request never runs again', async (t) => {
   const config = testConfig()
   const observer = await build(t, { config: { ...config, JOBS_RUNNER_ENABLED: false } })
