@@ -41,6 +41,9 @@ export function createJobService (store: JobStore, registry: JobRegistry, runner
     if (job === null) {
       const existing = await store.get(id)
       if (existing === null) return null
+      // Still queued: a runner holds its next claim and has neither started nor released it yet (it is
+      // asking the kind whether to wait, or died and recovery will free the claim within a lease).
+      if (existing.status === 'queued') throw new JobStateError('the job is being claimed by a runner at this moment; try the cancel again in a few seconds', existing)
       throw new JobStateError(`a ${existing.status} job cannot be cancelled`, existing)
     }
     // When this instance runs the job, stop it now instead of at the next heartbeat.

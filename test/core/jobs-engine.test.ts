@@ -338,6 +338,18 @@ t.test('cancelling a job a runner is just claiming flags it instead of cancellin
   t.same(await store.claim(['fixture.noop'], 5, () => 'runner-b', 'b', 10_000), [], 'and can no longer be claimed')
 })
 
+t.test('cancelling a job whose claim a runner holds and neither uses nor gives back says so', async (t) => {
+  const app = await build(t, { env: noRunner })
+  const { job } = await app.jobs.enqueue('fixture.noop', {})
+  // A runner won the job's next claim and died before marking it running (recovery frees it after a lease).
+  const claims = app.mongo.db.collection<{ _id: string, jobId: string, owner: string, at: Date }>('job_claims')
+  await claims.insertOne({ _id: `${job._id}:1`, jobId: job._id, owner: 'dead-runner', at: new Date() })
+  const res = await app.inject({ headers: authHeaders(), method: 'POST', url: `/jobs/${job._id}/cancel` })
+  t.equal(res.statusCode, 409)
+  t.match(res.json().message, /being claimed by a runner at this moment; try the cancel again/)
+  t.equal((await app.jobs.get(job._id))?.status, 'queued')
+})
+
 t.test('a job turning running at any moment of a cancel request is flagged, never refused', async (t) => {
   const app = await build(t, { env: noRunner })
   const { store } = app.jobs
