@@ -127,6 +127,23 @@ t.test('events stored before their job starts are read by it; one arriving while
   await allApplied(app)
 })
 
+t.test('with no HR CSV yet, the events job writes the whole file, not just the changed employees', async (t) => {
+  const sim = await startSimulator(t, { employees: trickyEmployees() })
+  const csvPath = join(tempDir(t), 'hr.csv')
+  const app = await buildOdooApp(t, odooEnv(sim, csvPath, { ODOO_EVENTS_DEBOUNCE_MS: '100' }))
+  sim.upsert({ id: 12, name: 'Ada Changed', work_email: 'ada@example.com', job_title: 'Eng', department_id: 1, parent_id: false, active: true })
+  const accepted = await post(app, { event: 'update', employee_id: 12 })
+  const done = await waitForStatus(app, accepted.json<{ jobId: string }>().jobId, ['succeeded', 'failed'], 30_000)
+  t.match(done, { status: 'succeeded', result: { events: 1, fullSyncInstead: String, written: true } })
+  const rows = csvRows(csvPath)
+  t.equal(rows.get('1012')?.givenName, 'Ada', 'the event is in it')
+  t.ok(rows.size > 1, `and so is everyone else (${rows.size} rows)`)
+  // A full sync now finds nothing to change: the file already held every employee.
+  const sync = await app.inject({ method: 'POST', url: '/odoo/sync-csv', headers: authHeaders() })
+  t.match(await waitForStatus(app, sync.json<{ jobId: string }>().jobId, ['succeeded', 'failed'], 30_000), { status: 'succeeded', result: { written: false, rows: rows.size } })
+  await allApplied(app)
+})
+
 t.test('a stream of events keeps its job waiting until it quiets down, but no longer than ODOO_EVENTS_MAX_WAIT_MS', async (t) => {
   const sim = await startSimulator(t, { employees: generateEmployees(60) })
   const csvPath = join(tempDir(t), 'hr.csv')

@@ -1,3 +1,4 @@
+import { access } from 'node:fs/promises'
 import { setImmediate } from 'node:timers/promises'
 import pLimit from 'p-limit'
 import { PermanentError, RetryableError, errorMessage, isRetryable } from '../../jobs/errors.js'
@@ -191,6 +192,14 @@ export function createOdooService ({ settings, store, client }: OdooServiceDeps)
     const started = performance.now()
     const events = await store.pendingEvents(MAX_EVENTS_PER_JOB)
     if (events.length === 0) return { events: 0, employees: 0, written: false }
+    if (!(await access(settings.csvPath).then(() => true, () => false))) {
+      // No HR CSV yet (no full sync has run since the gateway was set up): the changed employees alone would
+      // make a file in which everyone else looks deleted to the IGA tool. The whole file is written instead;
+      // it covers these events. If Odoo stays unreachable nothing is written and the events wait.
+      ctx.log.info('no HR CSV yet: a full sync instead of applying the events alone')
+      const full = await fullSync(ctx)
+      return { events: full.coveredEvents, ...full, fullSyncInstead: 'no HR CSV existed yet' }
+    }
     const ids = [...new Set(events.map((e) => e.employeeId))]
     let fetched: Map<number, CsvRow> | null = null
     let fallbackReason: string | null = null
