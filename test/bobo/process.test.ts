@@ -278,6 +278,29 @@ t.test('record paging mode and a short server page size still fetch every user',
   t.equal(h.sim.counts.search, 3)
 })
 
+t.test('Idempotency-Key: a repeated upload stores nothing and answers 200 with the first files and job', async (t) => {
+  for (const processOnUpload of ['true', 'false']) {
+    const h = await boboHarness(t, { users: USERS, env: { BOBO_PROCESS_ON_UPLOAD: processOnUpload, JOBS_RUNNER_ENABLED: 'false' } })
+    const csv = boboRow('BON', '00452', '20240617143000')
+    const send = async (key: string) => await h.app.inject({ method: 'POST', url: '/bobo/upload', headers: { ...authHeaders(), 'content-type': 'text/csv', 'idempotency-key': key }, payload: csv })
+    const first = await send('n8n-upload-1')
+    t.equal(first.statusCode, 202)
+    // A retry after a timeout, and two more sent at the same moment.
+    const repeats = [await send('n8n-upload-1'), ...await Promise.all([send('n8n-upload-1'), send('n8n-upload-1')])]
+    for (const again of repeats) {
+      t.equal(again.statusCode, 200, `a repeat answers 200 (process on upload: ${processOnUpload})`)
+      t.same(specProblems('POST', '/bobo/upload', again), [])
+      t.same(again.json().files.map((f: { file: string }) => f.file), first.json().files.map((f: { file: string }) => f.file), 'the first request\'s files')
+      t.equal(again.json().jobId, first.json().jobId)
+    }
+    t.equal(await h.app.mongo.db.collection('boboFiles').countDocuments({}), 1, 'registered once')
+    t.equal((await h.list(h.dirs.incoming)).length, 1, 'and written once')
+    const other = await send('n8n-upload-2')
+    t.equal(other.statusCode, 202, 'another key is another upload')
+    t.equal(await h.app.mongo.db.collection('boboFiles').countDocuments({}), 2)
+  }
+})
+
 t.test('an upload enqueues bobo.process by default; POST /bobo/process runs it on demand', async (t) => {
   const h = await boboHarness(t, { users: USERS, env: { BOBO_PROCESS_ON_UPLOAD: 'true' } })
   await h.runJob('bobo.mapping-sync', { force: true })

@@ -1,17 +1,22 @@
-import { randomUUID } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
+import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { httpError, type ErrorDetail } from '../../lib/http-errors.js'
+import { isDuplicateKeyError } from '../../lib/mongo-errors.js'
 import { parseBoboCsv, type ParsedFile } from './csv.js'
 import { generatedFileName, writeFileAtomic } from './files.js'
 import type { BoboFileRecord, BoboStore } from './store.js'
 
+interface StoredUpload { file: string, originalName: string | null, parsed: ParsedFile }
+
 /**
  * Uploads: every file is validated first; if any has no valid row the request is refused with 400 and nothing
  * is stored. Otherwise each file is written atomically under a server-generated name and registered, before the
- * route answers 202.
+ * route answers 202. With an idempotency key the records' ids come from the key, so a repeat (a sender's retry
+ * after a timeout) stores nothing and is answered with the files the first request stored.
  */
 export function createIntake (deps: { store: BoboStore, incomingDir: string, timeZone: string, now: () => Date }) {
-  async function accept (files: Array<{ originalName: string | null, content: Buffer }>) {
+  async function accept (files: Array<{ originalName: string | null, content: Buffer }>, idempotencyKey?: string): Promise<{ stored: StoredUpload[], repeated: boolean }> {
     const parsed = files.map((f, index) => ({ ...f, index, parsed: parseBoboCsv(f.content, deps.timeZone) as ParsedFile }))
     const empty = parsed.filter((f) => f.parsed.events.length === 0)
     if (empty.length > 0) {
@@ -23,14 +28,30 @@ export function createIntake (deps: { store: BoboStore, incomingDir: string, tim
       }
       throw httpError(400, `${empty.map((f) => f.originalName ?? `file ${f.index + 1}`).join(', ')}: no valid BOBO row; nothing was stored`, details.slice(0, 200))
     }
+    const keyHash = idempotencyKey === undefined ? null : createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 32)
+    const idFor = (index: number): string => keyHash === null ? randomUUID() : `upload-${keyHash}-${index}`
+    /** The files the first request with this key stored, described with this request's parse (the same bytes). */
+    const repeat = async (): Promise<{ stored: StoredUpload[], repeated: true } | null> => {
+      if (keyHash === null) return null
+      const first = await deps.store.files.find({ _id: { $in: parsed.map((f) => idFor(f.index)) } }).toArray()
+      if (first.length === 0) return null
+      const byId = new Map(first.map((r) => [r._id, r]))
+      const stored = parsed.flatMap((f) => {
+        const record = byId.get(idFor(f.index))
+        return record === undefined ? [] : [{ file: record.name, originalName: record.originalName, parsed: f.parsed }]
+      })
+      return { stored, repeated: true }
+    }
+    const earlier = await repeat()
+    if (earlier !== null) return earlier
     const records: BoboFileRecord[] = []
-    const stored: Array<{ file: string, originalName: string | null, parsed: ParsedFile }> = []
+    const stored: StoredUpload[] = []
     for (const f of parsed) {
       const now = deps.now()
       const name = generatedFileName(new Date())
       await writeFileAtomic(join(deps.incomingDir, name), f.content)
       records.push({
-        _id: randomUUID(),
+        _id: idFor(f.index),
         name,
         originalName: f.originalName === null ? null : f.originalName.slice(0, 255),
         source: 'upload',
@@ -49,8 +70,18 @@ export function createIntake (deps: { store: BoboStore, incomingDir: string, tim
       })
       stored.push({ file: name, originalName: f.originalName, parsed: f.parsed })
     }
-    await deps.store.files.insertMany(records)
-    return stored
+    try {
+      await deps.store.files.insertMany(records)
+    } catch (err) {
+      // The same key sent twice at once: the other request registered its files first; this one's go.
+      if (keyHash === null || !isDuplicateKeyError(err)) throw err
+      await deps.store.files.deleteMany({ _id: { $in: records.map((r) => r._id) }, name: { $in: records.map((r) => r.name) } })
+      await Promise.all(records.map(async (r) => await rm(join(deps.incomingDir, r.name), { force: true })))
+      const earlier = await repeat()
+      if (earlier !== null) return earlier
+      throw err
+    }
+    return { stored, repeated: false }
   }
   return { accept }
 }

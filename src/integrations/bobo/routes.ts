@@ -72,12 +72,14 @@ export function boboRoutes (deps: { store: BoboStore, intake: IntakeService, max
 
     app.post('/bobo/upload', {
       bodyLimit: deps.maxBytes,
-      schema: { tags: ['bobo'], headers: IdempotencyHeaders, response: { 202: UploadAccepted, 400: ErrorResponse, 413: ErrorResponse } }
+      schema: { tags: ['bobo'], headers: IdempotencyHeaders, response: { 200: UploadAccepted, 202: UploadAccepted, 400: ErrorResponse, 413: ErrorResponse } }
     }, async (request, reply) => {
       const files = await readUpload(request, deps.maxBytes)
-      const stored = await deps.intake.accept(files)
+      const header = request.headers['idempotency-key']
+      const { stored, repeated } = await deps.intake.accept(files, typeof header === 'string' && header !== '' ? header : undefined)
       const job = deps.processOnUpload ? (await triggerJob(request, reply, 'bobo.process', {}, { dedupeKey: 'bobo.process' })).body : {}
-      reply.code(202)
+      // A repeat of an upload (same Idempotency-Key) stored nothing: 200 with the first request's files and job.
+      reply.code(repeated ? 200 : 202)
       return {
         files: stored.map((f) => ({ file: f.file, originalName: f.originalName, format: f.parsed.format, rows: f.parsed.rows, accepted: f.parsed.events.length, rejectedCount: f.parsed.rejected.length, rejected: f.parsed.rejected.slice(0, MAX_REJECTED_SHOWN) })),
         ...job
