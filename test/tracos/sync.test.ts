@@ -130,6 +130,27 @@ t.test('bad files are rejected with a report, the run goes on', async (t) => {
   t.equal(await col.countDocuments({}), 1, 'nothing from a rejected file was imported (a file is all or nothing)')
 })
 
+t.test('a name the client sends again never replaces the earlier archived or rejected file', async (t) => {
+  const dirs = await tracosDirs(t)
+  const app = await buildTracos(t, dirs, tracosEnv(dirs))
+  await writeJson(dirs.inbound, '1.json', clientOrder(1))
+  await writeJson(dirs.inbound, '2.json', '{"orderNo": 2, "summary": "cut off')
+  t.match((await runTracos(app)).result, { inserted: 1, rejected: 1 })
+  await writeJson(dirs.inbound, '1.json', clientOrder(1, { summary: 'changed' }))
+  await writeJson(dirs.inbound, '2.json', '42')
+  t.match((await runTracos(app)).result, { updated: 1, rejected: 1 })
+  const archived = await list(dirs.archive)
+  t.equal(archived.length, 2, `both copies of 1.json are archived (${archived.join(', ')})`)
+  t.ok(archived.includes('1.json') && archived.some((n) => /^1_\d{8}_\d{6}(_\d+)?\.json$/.test(n)))
+  const rejected = await list(dirs.rejected)
+  t.equal(rejected.length, 4, `both bad copies of 2.json and their reports are kept (${rejected.join(', ')})`)
+  const second = rejected.find((n) => /^2_\d{8}_\d{6}(_\d+)?\.json$/.test(n)) as string
+  t.equal(await readFile(join(dirs.rejected, second), 'utf8'), '42')
+  const report = await readJson(dirs.rejected, second.replace(/\.json$/, '.error.json'))
+  t.match(report, { file: '2.json', storedAs: second, problems: [{ message: /got number/ }] })
+  t.match(await readJson(dirs.rejected, '2.error.json'), { file: '2.json', problems: [{ message: /invalid JSON/ }] }, 'the first report is untouched')
+})
+
 t.test('a file the gateway may not read is rejected as permission denied', async (t) => {
   const dirs = await tracosDirs(t)
   const env = tracosEnv(dirs)
@@ -231,7 +252,7 @@ t.test('transient MongoDB errors are retried, then reported in one line', async 
   const retries: number[] = []
   const repo = createWorkOrders(client.db('x'), { collection: 'workorders', log: pino({ level: 'silent' }), retry: { attempts: 3, delayMs: 10, onRetry: ({ attempt }) => { retries.push(attempt) } } })
   const err = await repo.findUnsynced(0, 10).catch((e: unknown) => e)
-  t.ok(err instanceof MongoUnavailableError)
+  t.ok(err instanceof MongoUnavailableError, `a MongoUnavailableError, got ${err instanceof Error ? `${err.name}: ${err.message}` : JSON.stringify(err)}`)
   t.match((err as Error).message, /^MongoDB find unsynced work orders failed after 3 attempts: /)
   t.same(retries, [1, 2], 'two retries after the first failure')
   t.equal((err as Error).message.includes('\n'), false)

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { constants } from 'node:fs'
 import { copyFile, link, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
+import { exists } from '../../lib/free-name.js'
 import { syncDirectory } from '../../lib/sync-directory.js'
 
 /** Temp files of atomic writes start with this; the folder scan never picks them up. */
@@ -56,23 +57,6 @@ export async function listFolder (dir: string): Promise<FolderEntry[]> {
     } catch { /* gone meanwhile */ }
   }
   return entries
-}
-
-export async function exists (path: string): Promise<boolean> {
-  try { await stat(path); return true } catch { return false }
-}
-
-/** A name in `dir` not taken yet: the given one, or with a `_YYYYMMDD_HHMMSS[_n]` suffix as the original did. */
-export async function freeName (dir: string, name: string, now: Date): Promise<string> {
-  if (!(await exists(join(dir, name)))) return name
-  const dot = name.lastIndexOf('.')
-  const stem = dot > 0 ? name.slice(0, dot) : name
-  const ext = dot > 0 ? name.slice(dot) : ''
-  const stamp = `${now.getUTCFullYear()}${pad(now.getUTCMonth() + 1)}${pad(now.getUTCDate())}_${pad(now.getUTCHours())}${pad(now.getUTCMinutes())}${pad(now.getUTCSeconds())}`
-  for (let n = 0; ; n++) {
-    const candidate = `${stem}_${stamp}${n === 0 ? '' : `_${n}`}${ext}`
-    if (!(await exists(join(dir, candidate)))) return candidate
-  }
 }
 
 /**

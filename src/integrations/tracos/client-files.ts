@@ -5,6 +5,7 @@ import { mkdir, open, readdir, rename, unlink } from 'node:fs/promises'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { join } from 'node:path'
 import pLimit from 'p-limit'
+import { freeName } from '../../lib/free-name.js'
 import { syncDirectory } from '../../lib/sync-directory.js'
 import type { ClientWorkOrder, Problem } from './translate.js'
 
@@ -244,9 +245,11 @@ export function createClientFiles (options: { inboundDir: string, outboundDir: s
       const failures: Array<{ name: string, message: string }> = []
       if (options.after === 'keep') return failures
       if (options.after === 'archive') await mkdir(archiveDir, { recursive: true })
+      const now = new Date()
       await Promise.all(names.map((name) => limit(async () => {
         try {
-          if (options.after === 'archive') await rename(join(inboundDir, name), join(archiveDir, name))
+          // The client reuses names (1.json…N.json): an earlier copy of the same name stays in the archive.
+          if (options.after === 'archive') await rename(join(inboundDir, name), join(archiveDir, await freeName(archiveDir, name, now)))
           else await unlink(join(inboundDir, name))
         } catch (err) {
           failures.push({ name, message: `imported but could not be ${options.after === 'archive' ? 'archived' : 'deleted'}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` })
@@ -258,10 +261,14 @@ export function createClientFiles (options: { inboundDir: string, outboundDir: s
 
     async reject (name, problems) {
       await mkdir(rejectedDir, { recursive: true })
-      const report = { file: name, rejectedAt: new Date().toISOString(), problems }
+      const now = new Date()
+      // An earlier rejected file of the same name (the client reuses names) and its report are kept: this one
+      // gets a suffixed name. (A report without its file is what a crash before the move left: reused.)
+      const target = await freeName(rejectedDir, name, now)
+      const report = { file: name, ...(target === name ? {} : { storedAs: target }), rejectedAt: now.toISOString(), problems }
       // The report first: a crash before the move leaves the file to be rejected again next run.
-      await writeFileAtomic(join(rejectedDir, `${name.replace(/\.json$/, '')}.error.json`), `${JSON.stringify(report, null, 2)}\n`)
-      await rename(join(inboundDir, name), join(rejectedDir, name))
+      await writeFileAtomic(join(rejectedDir, `${target.replace(/\.json$/, '')}.error.json`), `${JSON.stringify(report, null, 2)}\n`)
+      await rename(join(inboundDir, name), join(rejectedDir, target))
     }
   }
 }
