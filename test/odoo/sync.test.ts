@@ -109,6 +109,24 @@ t.test('empty Odoo: the old CSV is kept and the job fails', async (t) => {
   t.equal(readFileSync(csvPath, 'utf8'), old, 'the old CSV is untouched')
 })
 
+t.test('ODOO_DELETE_MODE=remove: every employee gone between search and search_read → the old CSV is kept', async (t) => {
+  const sim = await startSimulator(t, { employees: trickyEmployees() })
+  const csvPath = join(tempDir(t), 'hr_clean.csv')
+  const app = await buildOdooApp(t, odooEnv(sim, csvPath, { ODOO_DELETE_MODE: 'remove' }))
+  t.equal((await sync(app)).status, 'succeeded')
+  const before = readFileSync(csvPath, 'utf8')
+  const calls = sim.stats.calls.execute_kw ?? 0
+  sim.setDelay(500)
+  const running = sync(app)
+  // The second execute_kw is the search_read: it is answered after the delay, by then from an empty Odoo.
+  await waitFor(async () => (sim.stats.calls.execute_kw ?? 0) >= calls + 2, 10_000, 'the search_read call')
+  for (const id of [...sim.employees.keys()]) sim.remove(id)
+  const job = await running
+  t.equal(job.status, 'failed')
+  t.match(job.error, { code: 'ODOO_EMPTY', message: /existing CSV was kept/ })
+  t.equal(readFileSync(csvPath, 'utf8'), before, 'and it was')
+})
+
 t.test('wrong password: the job fails at once, not retried', async (t) => {
   const sim = await startSimulator(t, { employees: trickyEmployees() })
   const csvPath = join(tempDir(t), 'hr_clean.csv')

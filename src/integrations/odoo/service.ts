@@ -130,8 +130,9 @@ export function createOdooService ({ settings, store, client }: OdooServiceDeps)
         // attempt does (they are then absent from `search`). Nothing is written by this one.
         throw new RetryableError(`${vanished} employees were deleted in Odoo during the sync; retrying`, { code: 'ODOO_CHANGED' })
       }
+      // Inside the write, so that it is abandoned: a file of kept rows alone (or none) never replaces the CSV.
+      if (fetched === 0) throw new PermanentError('Odoo returned no employee records; the existing CSV was kept', { code: 'ODOO_EMPTY' })
     })
-    if (fetched === 0) throw new PermanentError('Odoo returned no employee records; the existing CSV was kept', { code: 'ODOO_EMPTY' })
     const coveredEvents = await store.removeReceivedBefore(fetchStartedAt)
     const durationMs = Math.round(performance.now() - started)
     const rows = fetched + kept.length
