@@ -39,9 +39,13 @@ export async function insertManyOnce<T extends Document> (collection: Collection
   return inserted
 }
 
+/** Socket errors the driver can let through unwrapped, e.g. EPIPE ("This socket has been ended by the other party"). */
+const SOCKET_ERROR_CODES: ReadonlySet<unknown> = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH'])
+
 /** Errors worth another try: the server was unreachable or stepped down, not that the operation was wrong. */
 export function isTransientMongoError (err: unknown): boolean {
   if (err instanceof MongoNetworkError || err instanceof MongoServerSelectionError) return true
+  if (!(err instanceof MongoError) && err instanceof Error && SOCKET_ERROR_CODES.has((err as NodeJS.ErrnoException).code)) return true
   if (err instanceof MongoError) {
     if (err.hasErrorLabel('RetryableWriteError') || err.hasErrorLabel('TransientTransactionError')) return true
     // NotWritablePrimary, NotPrimaryNoSecondaryOk, NotPrimaryOrSecondary, InterruptedAtShutdown, ShutdownInProgress

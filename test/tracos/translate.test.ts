@@ -87,4 +87,8 @@ t.test('SQLITE_BUSY and not-primary are transient; duplicate keys are not', asyn
   t.ok(isTransientTracosError(new MongoServerError({ code: 10107, errmsg: 'not primary' })))
   t.notOk(isTransientTracosError(new MongoServerError({ code: 11000, errmsg: 'E11000 duplicate key' })))
   t.notOk(isTransientTracosError(new Error('database is locked')), 'only server errors')
+  // What the driver let through when the server went away mid-write (seen in the test below on a busy machine).
+  const epipe = Object.assign(new Error('This socket has been ended by the other party'), { code: 'EPIPE' })
+  t.ok(isTransientTracosError(epipe), 'a socket error from the connection is transient')
+  t.notOk(isTransientTracosError(Object.assign(new Error('no such file'), { code: 'ENOENT' })), 'a file error is not')
 })
