@@ -1,4 +1,4 @@
-import { mkdtemp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, mkdir, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
@@ -51,8 +51,14 @@ export async function runTracos (app: FastifyInstance, body?: Record<string, unk
   return { job, result: job.result as RunResultBody, response: res }
 }
 
-export async function writeJson (dir: string, name: string, value: unknown): Promise<void> {
-  await writeFile(join(dir, name), typeof value === 'string' ? value : JSON.stringify(value))
+/** Writes a client file; `ageMs` back-dates it, as a file the client finished writing that long ago. */
+export async function writeJson (dir: string, name: string, value: unknown, ageMs = 0): Promise<void> {
+  const path = join(dir, name)
+  await writeFile(path, typeof value === 'string' ? value : JSON.stringify(value))
+  if (ageMs > 0) {
+    const at = new Date(Date.now() - ageMs)
+    await utimes(path, at, at)
+  }
 }
 
 export async function readJson (dir: string, name: string): Promise<Record<string, unknown>> {

@@ -1,4 +1,4 @@
-import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, readFile, stat, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
 import { MongoClient } from 'mongodb'
@@ -106,12 +106,14 @@ t.test('bad files are rejected with a report, the run goes on', async (t) => {
   const env = tracosEnv(dirs)
   const app = await buildTracos(t, dirs, env)
   await writeJson(dirs.inbound, 'good.json', clientOrder(1))
-  await writeJson(dirs.inbound, 'corrupt.json', '{"orderNo": 2, "summary": "cut off')
+  // Written a minute ago: the client is done with them (see the next tests for files just being written).
+  await writeJson(dirs.inbound, 'corrupt.json', '{"orderNo": 2, "summary": "cut off', 60_000)
   await writeJson(dirs.inbound, 'scalar.json', '42')
   await writeJson(dirs.inbound, 'nosummary.json', clientOrder(3, { summary: undefined }))
   await writeJson(dirs.inbound, 'types.json', clientOrder(4, { orderNo: '4', isDone: 'yes', creationDate: 'not a date' }))
   await writeJson(dirs.inbound, 'mixed.json', [clientOrder(5), clientOrder(6, { lastUpdateDate: '2026-02-30T00:00:00Z' })])
   await writeFile(join(dirs.inbound, 'latin1.json'), Buffer.from([0x7b, 0x22, 0xe9, 0x22, 0x7d]))
+  await utimes(join(dirs.inbound, 'latin1.json'), new Date(Date.now() - 60_000), new Date(Date.now() - 60_000))
   await writeJson(dirs.inbound, 'notes.txt', 'ignored: not *.json')
 
   const { result } = await runTracos(app)
@@ -134,7 +136,7 @@ t.test('a name the client sends again never replaces the earlier archived or rej
   const dirs = await tracosDirs(t)
   const app = await buildTracos(t, dirs, tracosEnv(dirs))
   await writeJson(dirs.inbound, '1.json', clientOrder(1))
-  await writeJson(dirs.inbound, '2.json', '{"orderNo": 2, "summary": "cut off')
+  await writeJson(dirs.inbound, '2.json', '{"orderNo": 2, "summary": "cut off', 60_000)
   t.match((await runTracos(app)).result, { inserted: 1, rejected: 1 })
   await writeJson(dirs.inbound, '1.json', clientOrder(1, { summary: 'changed' }))
   await writeJson(dirs.inbound, '2.json', '42')
@@ -149,6 +151,27 @@ t.test('a name the client sends again never replaces the earlier archived or rej
   const report = await readJson(dirs.rejected, second.replace(/\.json$/, '.error.json'))
   t.match(report, { file: '2.json', storedAs: second, problems: [{ message: /got number/ }] })
   t.match(await readJson(dirs.rejected, '2.error.json'), { file: '2.json', problems: [{ message: /invalid JSON/ }] }, 'the first report is untouched')
+})
+
+t.test('a file that does not parse yet and was just modified waits for the next run (the client may still be writing it)', async (t) => {
+  const dirs = await tracosDirs(t)
+  const app = await buildTracos(t, dirs, tracosEnv(dirs, { TRACOS_STABLE_MS: '3000' }))
+  await writeJson(dirs.inbound, '1.json', clientOrder(1))
+  // Half written: the client is still writing it.
+  const whole = JSON.stringify(clientOrder(2))
+  await writeJson(dirs.inbound, '2.json', whole.slice(0, 40))
+  await writeJson(dirs.inbound, '3.json', '{"orderNo": 3, "summary": ')
+  const first = (await runTracos(app)).result
+  t.match(first, { files: 3, inserted: 1, rejected: 0, waiting: 2 })
+  t.same(await list(dirs.inbound), ['2.json', '3.json'], 'both stay where the client writes them')
+  t.same(await list(dirs.rejected), [])
+  // The client finishes 2.json; 3.json stays broken and, once older than TRACOS_STABLE_MS, is rejected.
+  await writeJson(dirs.inbound, '2.json', whole, 60_000)
+  await utimes(join(dirs.inbound, '3.json'), new Date(Date.now() - 60_000), new Date(Date.now() - 60_000))
+  const second = (await runTracos(app)).result
+  t.match(second, { files: 2, inserted: 1, rejected: 1, waiting: 0 })
+  t.same(await list(dirs.rejected), ['3.error.json', '3.json'])
+  t.same(await list(dirs.inbound), [])
 })
 
 t.test('a file the gateway may not read is rejected as permission denied', async (t) => {

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
+import { readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { mkdir, open, readdir, rename, unlink } from 'node:fs/promises'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { join } from 'node:path'
@@ -20,7 +20,8 @@ export type OutboundFlush = 'file' | 'filesystem'
 
 export type ReadOutcome =
   | { ok: true, name: string, orders: unknown[], single: boolean }
-  | { ok: false, name: string, problems: Problem[] }
+  /** `unparsedMtimeMs`: the file could not be decoded or parsed (it may still be being written); its mtime. */
+  | { ok: false, name: string, problems: Problem[], unparsedMtimeMs?: number }
 
 const FS_REASONS: Record<string, string> = {
   EACCES: 'permission denied',
@@ -74,9 +75,16 @@ export function readInboundMany (dir: string, names: string[]): Promise<ReadOutc
     } catch (err) {
       return { ok: false, name, problems: [{ field: '(file)', message: fsReason(err) }] }
     }
-    return parseInbound(name, buffer)
+    const outcome = parseInbound(name, buffer)
+    if (!outcome.ok && outcome.problems[0]?.message.match(UNPARSED) !== null) {
+      try { outcome.unparsedMtimeMs = statSync(join(dir, name)).mtimeMs } catch { /* vanished: rejected as is */ }
+    }
+    return outcome
   })
 }
+
+/** The problems a file still being written shows: a cut multi-byte character, cut (or no) JSON. */
+const UNPARSED = /^(is not valid UTF-8|invalid JSON)/
 
 function parseInbound (name: string, buffer: Buffer): ReadOutcome {
   let text: string

@@ -24,6 +24,7 @@ const config = {
   TRACOS_COLLECTION: Type.String({ minLength: 1, default: 'workorders', description: 'TracOS work-order collection.' }),
   TRACOS_MONGO_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 20, default: 3, description: 'Attempts per MongoDB operation on transient errors (network, not primary, SQLITE_BUSY).' }),
   TRACOS_MONGO_RETRY_DELAY_MS: Type.Integer({ minimum: 0, default: 500, description: 'First delay between MongoDB attempts; doubles per retry.' }),
+  TRACOS_STABLE_MS: Type.Integer({ minimum: 0, default: 5000, description: 'An inbound file that is not valid JSON (or UTF-8) and was modified less than this long ago is left for the next run instead of being rejected: the client may still be writing it. 0 rejects at once.' }),
   TRACOS_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 20000, default: 10000, description: 'Files (inbound) or orders (outbound) handled per database round (each round reads the existing orders in one query).' }),
   TRACOS_FILE_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 256, default: 32, description: 'Outbound files written (TRACOS_OUTBOUND_FLUSH=file) or files moved at once. Inbound files are read with synchronous calls in short slices.' }),
   TRACOS_OUTBOUND_FLUSH: Type.Enum(['file', 'filesystem'], { default: 'file', description: 'How outbound temp files are made durable before their rename: `file` = one fdatasync each; `filesystem` = one syncfs (`sync -f`) per batch, far cheaper for big batches but it flushes every dirty page of that filesystem (falls back to `file` where `sync -f` is missing).' })
@@ -62,7 +63,8 @@ export const tracosIntegration: Integration = {
     const sync = createTracosSync(workOrders, files, {
       inboundDir: String(config.TRACOS_INBOUND_DIR),
       outboundDir: String(config.TRACOS_OUTBOUND_DIR),
-      batchSize: Number(config.TRACOS_BATCH_SIZE)
+      batchSize: Number(config.TRACOS_BATCH_SIZE),
+      stableMs: Number(config.TRACOS_STABLE_MS)
     })
     const everyMs = parseDuration(String(config.TRACOS_SYNC_INTERVAL))
     const retentionDays = Number(config.TRACOS_ARCHIVE_RETENTION_DAYS)

@@ -21,6 +21,8 @@ export interface RunResult {
   unchanged: number
   /** Files rejected (moved to the rejected folder with an error report). */
   rejected: number
+  /** Files left in the inbound folder for the next run: they did not parse and were still being modified. */
+  waiting: number
   /** Work orders in rejected files. */
   rejectedOrders: number
   /** Same orderNo in several files of one run: the last file (by name) wins. */
@@ -44,6 +46,8 @@ export interface SyncOptions {
   inboundDir: string
   outboundDir: string
   batchSize: number
+  /** A file that does not parse and was modified less than this long ago is left for the next run. */
+  stableMs?: number
 }
 
 export interface RunContext {
@@ -59,7 +63,7 @@ export interface RunContext {
 export function createTracosSync (workOrders: WorkOrders, files: ClientFiles, options: SyncOptions) {
   async function run (direction: Direction, ctx: RunContext): Promise<RunResult> {
     const timer = createPhaseTimer()
-    const result: RunResult = { direction, files: 0, read: 0, inserted: 0, updated: 0, unchanged: 0, rejected: 0, rejectedOrders: 0, duplicates: 0, exported: 0, exportFailed: 0, errors: [], errorsTruncated: false, phasesMs: timer.snapshot() }
+    const result: RunResult = { direction, files: 0, read: 0, inserted: 0, updated: 0, unchanged: 0, rejected: 0, waiting: 0, rejectedOrders: 0, duplicates: 0, exported: 0, exportFailed: 0, errors: [], errorsTruncated: false, phasesMs: timer.snapshot() }
     const addError = (error: FileError): void => {
       if (result.errors.length < MAX_ERRORS) result.errors.push(error)
       else result.errorsTruncated = true
@@ -106,6 +110,13 @@ export function createTracosSync (workOrders: WorkOrders, files: ClientFiles, op
       const fileNumbers = new Map<string, number[]>()
       for (const outcome of outcomes) {
         if (!outcome.ok) {
+          // Cut JSON in a file modified moments ago is most likely a file the client is still writing:
+          // rejecting it would move it away under the writer. It waits for the next run.
+          if (outcome.unparsedMtimeMs !== undefined && Date.now() - outcome.unparsedMtimeMs < (options.stableMs ?? 0)) {
+            result.waiting++
+            ctx.log.info({ file: outcome.name, problems: outcome.problems }, 'tracos inbound file does not parse yet and was just modified; left for the next run')
+            continue
+          }
           await rejectFile(outcome.name, outcome.problems, 0)
           continue
         }
