@@ -156,7 +156,7 @@ export function createScheduler (toad: ToadScheduler, jobs: JobService, db: Db, 
     stop,
     list,
     isRunning: (): boolean => started,
-    /** Runs one schedule's tick now (tests and operators); same dedupe rules as a timer tick. */
+    /** Runs one schedule's tick now (tests); keyed by the current slot like a timer tick, so it joins that slot's job. */
     fireNow: async (id: string): Promise<void> => {
       const entry = entries.get(id)
       if (entry === undefined) throw new Error(`unknown schedule ${id}`)
