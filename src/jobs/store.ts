@@ -214,6 +214,24 @@ export function createJobStore (db: Db, defaults: JobDefaults) {
     return claimed
   }
 
+  /**
+   * Cancels a queued job whose next claim record the caller has just won (still at the claim number it was won
+   * for), then archives it. Null when the job moved on meanwhile (recovery passed that claim).
+   */
+  async function cancelWonClaim (job: JobDocument, now: Date): Promise<JobDocument | null> {
+    const claimSeq = (job.claimSeq ?? 0) + 1
+    const cancelled = await jobs.findOneAndUpdate(
+      { _id: job._id, status: 'queued', claimSeq: claimSeq - 1 },
+      { $set: { status: 'cancelled', claimSeq, finishedAt: now, updatedAt: now } },
+      { returnDocument: 'after' }
+    )
+    if (cancelled !== null) {
+      await archive(cancelled)
+      await dropDedupeKey(cancelled)
+    }
+    return cancelled
+  }
+
   function claimRecordId (jobId: string, claimSeq: number): string {
     return `${jobId}:${claimSeq}`
   }
@@ -230,15 +248,7 @@ export function createJobStore (db: Db, defaults: JobDefaults) {
     // saw the request: it ends cancelled instead of running again. (The flag can be lost to a racing
     // heartbeat on FerretDB; the cancel record cannot, so a job that ran before is checked for it too.)
     if (candidate.cancelRequested === true || (candidate.attempts > 0 && await claims.findOne({ _id: cancelRecordId(candidate._id) }) !== null)) {
-      const cancelled = await jobs.findOneAndUpdate(
-        { _id: candidate._id, status: 'queued', claimSeq: claimSeq - 1 },
-        { $set: { status: 'cancelled', claimSeq, finishedAt: now, updatedAt: now } },
-        { returnDocument: 'after' }
-      )
-      if (cancelled !== null) {
-        await archive(cancelled)
-        await dropDedupeKey(cancelled)
-      }
+      await cancelWonClaim(candidate, now)
       return null
     }
     const until = holdUntil === undefined ? null : await holdUntil(candidate)
@@ -450,17 +460,8 @@ export function createJobStore (db: Db, defaults: JobDefaults) {
       const live = await jobs.findOne({ _id: id })
       const now = new Date()
       if (live?.status === 'queued' && await winNextClaim(live, 'cancel', now)) {
-        const claimSeq = (live.claimSeq ?? 0) + 1
-        const cancelled = await jobs.findOneAndUpdate(
-          { _id: id, status: 'queued', claimSeq: claimSeq - 1 },
-          { $set: { status: 'cancelled', claimSeq, finishedAt: now, updatedAt: now } },
-          { returnDocument: 'after' }
-        )
-        if (cancelled !== null) {
-          await archive(cancelled)
-          await dropDedupeKey(cancelled)
-          return cancelled
-        }
+        const cancelled = await cancelWonClaim(live, now)
+        if (cancelled !== null) return cancelled
       }
       const running = await jobs.findOneAndUpdate(
         { _id: id, status: 'running' },

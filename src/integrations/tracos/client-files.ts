@@ -20,8 +20,8 @@ export type OutboundFlush = 'file' | 'filesystem'
 
 export type ReadOutcome =
   | { ok: true, name: string, orders: unknown[], single: boolean }
-  /** `unparsedMtimeMs`: the file could not be decoded or parsed (it may still be being written); its mtime. */
-  | { ok: false, name: string, problems: Problem[], unparsedMtimeMs?: number }
+  /** `unparsed`: the bytes are not UTF-8 or not JSON, as in a file still being written; `mtimeMs` then. */
+  | { ok: false, name: string, problems: Problem[], unparsed?: true, mtimeMs?: number }
 
 const FS_REASONS: Record<string, string> = {
   EACCES: 'permission denied',
@@ -76,28 +76,25 @@ export function readInboundMany (dir: string, names: string[]): Promise<ReadOutc
       return { ok: false, name, problems: [{ field: '(file)', message: fsReason(err) }] }
     }
     const outcome = parseInbound(name, buffer)
-    if (!outcome.ok && outcome.problems[0]?.message.match(UNPARSED) !== null) {
-      try { outcome.unparsedMtimeMs = statSync(join(dir, name)).mtimeMs } catch { /* vanished: rejected as is */ }
+    if (!outcome.ok && outcome.unparsed === true) {
+      try { outcome.mtimeMs = statSync(join(dir, name)).mtimeMs } catch { /* vanished: rejected as is */ }
     }
     return outcome
   })
 }
-
-/** The problems a file still being written shows: a cut multi-byte character, cut (or no) JSON. */
-const UNPARSED = /^(is not valid UTF-8|invalid JSON)/
 
 function parseInbound (name: string, buffer: Buffer): ReadOutcome {
   let text: string
   try {
     text = utf8.decode(buffer)
   } catch {
-    return { ok: false, name, problems: [{ field: '(file)', message: 'is not valid UTF-8' }] }
+    return { ok: false, name, problems: [{ field: '(file)', message: 'is not valid UTF-8' }], unparsed: true }
   }
   let parsed: unknown
   try {
     parsed = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text)
   } catch (err) {
-    return { ok: false, name, problems: [{ field: '(file)', message: `invalid JSON: ${(err as Error).message}` }] }
+    return { ok: false, name, problems: [{ field: '(file)', message: `invalid JSON: ${(err as Error).message}` }], unparsed: true }
   }
   if (Array.isArray(parsed)) {
     if (parsed.length === 0) return { ok: false, name, problems: [{ field: '(file)', message: 'is an empty array: no work order' }] }

@@ -112,7 +112,7 @@ export function createTracosSync (workOrders: WorkOrders, files: ClientFiles, op
         if (!outcome.ok) {
           // Cut JSON in a file modified moments ago is most likely a file the client is still writing:
           // rejecting it would move it away under the writer. It waits for the next run.
-          if (outcome.unparsedMtimeMs !== undefined && Date.now() - outcome.unparsedMtimeMs < (options.stableMs ?? 0)) {
+          if (outcome.mtimeMs !== undefined && Date.now() - outcome.mtimeMs < (options.stableMs ?? 0)) {
             result.waiting++
             ctx.log.info({ file: outcome.name, problems: outcome.problems }, 'tracos inbound file does not parse yet and was just modified; left for the next run')
             continue
