@@ -8,9 +8,11 @@ import t from 'tap'
 import { generateEmployees, trickyEmployees } from '../../src/integrations/odoo/sandbox/employees.js'
 import type { SimEmployee } from '../../src/integrations/odoo/sandbox/employees.js'
 import { signWebhook } from '../../src/plugins/webhooks.js'
-import { authHeaders, waitFor, waitForStatus } from '../helpers/app.js'
+import { authHeaders, build, freshDbName, waitFor, waitForStatus } from '../helpers/app.js'
 import { documentedSchemaAccepts, specProblems } from '../helpers/openapi.js'
 import { buildOdooApp, odooEnv, startSimulator, tempDir } from '../helpers/odoo-sandbox.js'
+import { odooIntegration } from '../../src/integrations/odoo/index.js'
+import { systemIntegration } from '../../src/integrations/system/index.js'
 
 function post (app: FastifyInstance, payload: unknown, headers: Record<string, string> = {}) {
   return app.inject({ method: 'POST', url: '/odoo/webhook', payload: payload as object, headers: { ...authHeaders(), ...headers } })
@@ -176,6 +178,37 @@ t.test('a stream of events keeps its job waiting until it quiets down, but no lo
   }
   t.ok(cappedIds.size >= 2, `events kept coming past the longest wait: more than one job (${cappedIds.size})`)
   await allApplied(capped)
+})
+
+t.test('an instance that did not see its job held back still joins events to it while it waits', async (t) => {
+  const sim = await startSimulator(t, { employees: generateEmployees(40) })
+  const csvPath = join(tempDir(t), 'hr.csv')
+  // Two instances on one database: webhooks reach one that runs no jobs; the other's runner holds the events
+  // job back while they keep coming. The intake's idea of when the job is due goes stale, so past it each
+  // batch's enqueue runs beside the write: it must find the job still queued, not start another.
+  const shared = { MONGODB_DB: freshDbName(), ODOO_EVENTS_DEBOUNCE_MS: '1500', ODOO_EVENTS_MAX_WAIT_MS: '120000' }
+  const intake = await build(t, { env: odooEnv(sim, csvPath, { ...shared, JOBS_RUNNER_ENABLED: 'false' }), integrations: [systemIntegration, odooIntegration], keepDatabase: true })
+  const runner = await buildOdooApp(t, odooEnv(sim, csvPath, shared))
+  const jobs = runner.mongo.db.collection('jobs')
+  const jobIds = new Set<string>()
+  const streamStarted = Date.now()
+  let sent = 0
+  while (Date.now() - streamStarted < 3000) {
+    const id = 1 + (sent % 40)
+    sim.upsert({ ...(sim.employees.get(id) as SimEmployee), name: `Held${id} Person` })
+    jobIds.add((await post(intake, { event: 'update', employee_id: id })).json().jobId)
+    sent++
+    // A pause across the job's first due time (1.5 s in), so no batch of the intake learns the new one.
+    const elapsed = Date.now() - streamStarted
+    await sleep(elapsed > 1100 && elapsed < 1800 ? 1800 - elapsed : 100)
+  }
+  t.equal(jobIds.size, 1, `every event joined one job (${sent} events over ${Date.now() - streamStarted} ms)`)
+  const jobId = [...jobIds][0] as string
+  const held = await jobs.findOne({ _id: jobId as never })
+  t.ok(held !== null && held.claimSeq > 0, 'the runner claimed the job and held it back at least once')
+  const done = await waitForStatus(runner, jobId, ['succeeded', 'failed'], 30_000)
+  t.match(done, { status: 'succeeded', attempts: 1, result: { events: sent } }, 'one run applied them all')
+  await allApplied(runner)
 })
 
 t.test('a burst of 500 events: every employee reflected, a handful of rewrites', async (t) => {

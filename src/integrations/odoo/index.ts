@@ -118,11 +118,13 @@ export const odooIntegration: Integration = {
           return enqueueing
         }
         const intake = createEventIntake(store, {
-          // With no job known to be waiting (the first batch, or the first of a new burst), the enqueue runs
-          // alongside the batch's write instead of after it. Its job counts only if it is still queued once
-          // the batch is stored, which jobFor checks as for any other.
+          // With no job known to be waiting (the first batch, or the first of a new burst: the job known from
+          // the last one was due a while ago and has most likely started), the enqueue runs alongside the
+          // batch's write instead of after it. Its job counts only if it is still queued once the batch is
+          // stored, which jobFor checks as for any other. (A job held back for a quiet moment is still queued:
+          // the enqueue then finds it, and learns its new runAfter, at the cost of a round trip off the ack path.)
           beforeStore () {
-            if (pendingJob === null || Date.now() > pendingJob.runAfter + settings.maxWaitMs) enqueuePending().catch(() => {})
+            if (pendingJob === null || Date.now() > pendingJob.runAfter + CLOCK_MARGIN_MS) enqueuePending().catch(() => {})
           },
           async jobFor (storedAt) {
             lastStoredAt = storedAt
