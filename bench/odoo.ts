@@ -1,7 +1,9 @@
 /**
  * bench:odoo — (1) a full sync of 100,000 employees from the Odoo simulator, with the simulator and the compiled
  * gateway each in its own process, so peakRssMb is the gateway's own high-water mark; (2) a burst of 1,000
- * webhooks sent over real HTTP to that gateway with a bounded number in flight, like n8n's HTTP node, until every event is in the CSV. Prints one JSON line.
+ * webhooks sent over real HTTP to that gateway with a bounded number in flight, like n8n's HTTP node, until every
+ * event is in the CSV. The measured burst is the gateway's second: its first after start (firstBurst, reported
+ * on its own) runs on code the JIT has not compiled yet. Each burst opens new connections. Prints one JSON line.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -12,9 +14,9 @@ import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { parse } from 'csv-parse/sync'
-import { MongoClient } from 'mongodb'
+import { MongoClient, type Db } from 'mongodb'
 import pLimit from 'p-limit'
-import { request } from 'undici'
+import { Agent, request, type Dispatcher } from 'undici'
 import type { SimEmployee } from '../src/integrations/odoo/sandbox/employees.js'
 import { freePort } from '../scripts/mongo-server.js'
 import { describeServer } from './server.js'
@@ -24,6 +26,8 @@ const EVENTS = Number(process.env.BENCH_ODOO_EVENTS ?? 1_000)
 /** Employees behind the webhook burst (the CSV each events job rewrites). */
 const BURST_EMPLOYEES = Number(process.env.BENCH_ODOO_BURST_EMPLOYEES ?? 5_000)
 const IN_FLIGHT = Number(process.env.BENCH_ODOO_IN_FLIGHT ?? 25)
+/** Events in the gateway's first burst after start, sent (and applied) before the measured one. */
+const FIRST_BURST_EVENTS = Number(process.env.BENCH_ODOO_FIRST_BURST_EVENTS ?? 250)
 const uri = process.env.MONGODB_URI as string
 const root = fileURLToPath(new URL('..', import.meta.url))
 const API_KEY = 'bench-odoo-key-0123456789'
@@ -58,8 +62,8 @@ function percentile (values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0
 }
 
-async function post (url: string, body: unknown): Promise<{ status: number, json: Record<string, unknown> }> {
-  const res = await request(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': API_KEY }, body: body === undefined ? undefined : JSON.stringify(body) })
+async function post (url: string, body: unknown, dispatcher?: Dispatcher): Promise<{ status: number, json: Record<string, unknown> }> {
+  const res = await request(url, { method: 'POST', dispatcher, headers: { 'content-type': 'application/json', 'x-api-key': API_KEY }, body: body === undefined ? undefined : JSON.stringify(body) })
   return { status: res.statusCode, json: await res.body.json() as Record<string, unknown> }
 }
 
@@ -178,6 +182,48 @@ async function serverAckBuckets (base: string): Promise<Map<string, number>> {
   return buckets
 }
 
+interface BurstFigures { ackMs: number[], sendSeconds: number, secondsUntilApplied: number }
+
+/**
+ * Sends one `update` webhook per employee with IN_FLIGHT requests in flight (half the ids as numeric strings, as
+ * n8n templates send them), each on a connection of a fresh client, then waits until every event is applied.
+ */
+async function sendBurst (base: string, db: Db, employees: SimEmployee[]): Promise<BurstFigures> {
+  // A sender's new burst opens new connections: nothing is reused from an earlier burst.
+  const dispatcher = new Agent()
+  try {
+    const limit = pLimit(IN_FLIGHT)
+    const ackMs: number[] = []
+    const started = performance.now()
+    const answers = await Promise.all(employees.map((e) => limit(async () => {
+      const t0 = performance.now()
+      const res = await post(`${base}/odoo/webhook`, { event: 'update', employee_id: e.id % 2 === 0 ? e.id : String(e.id), data: { name: e.name } }, dispatcher)
+      ackMs.push(performance.now() - t0)
+      return res.status
+    })))
+    const sendSeconds = (performance.now() - started) / 1000
+    if (answers.some((s) => s !== 202)) throw new Error(`some webhooks were refused: ${answers.filter((s) => s !== 202).length}`)
+    const events = db.collection('odoo_events')
+    const jobs = db.collection('jobs')
+    for (;;) {
+      const pending = await events.countDocuments({ appliedAt: null })
+      const open = await jobs.countDocuments({ kind: 'odoo.employee-events', status: { $in: ['queued', 'running'] } })
+      if (pending === 0 && open === 0) break
+      await sleep(20)
+    }
+    return { ackMs, sendSeconds, secondsUntilApplied: (performance.now() - started) / 1000 }
+  } finally {
+    await dispatcher.close()
+  }
+}
+
+function changedEmployees (from: number, count: number): SimEmployee[] {
+  return Array.from({ length: count }, (_, i) => {
+    const id = from + i
+    return { id, name: `Bench${id} Changed`, work_email: `b${id}@example.com`, job_title: 'Bench', department_id: 2, parent_id: false, active: true }
+  })
+}
+
 async function webhookBurst (dir: string) {
   const { child, info } = await startSimulator(BURST_EMPLOYEES)
   const csvPath = join(dir, 'burst.csv')
@@ -188,53 +234,42 @@ async function webhookBurst (dir: string) {
     const db = mongo.db(dbName)
     const initial = await runJob(base)
     if (initial.status !== 'succeeded') throw new Error('initial sync failed')
+    // The gateway's first burst after it starts, on code the JIT has not seen yet: reported on its own
+    // (firstBurst). The measured burst is the next one, as a gateway in service sees them.
+    const warmUp = changedEmployees(EVENTS + 1, FIRST_BURST_EVENTS)
+    await simControl(info, { action: 'upsert', employees: warmUp })
+    const first = await sendBurst(base, db, warmUp)
     const state = db.collection('odoo_state')
     const rewritesBefore = Number((await state.findOne({ _id: 'hr-csv' as never }))?.rewrites ?? 0)
     // Change EVENTS employees in Odoo, then send one webhook per change.
-    const changed: SimEmployee[] = []
-    for (let id = 1; id <= EVENTS; id++) {
-      changed.push({ id, name: `Bench${id} Changed`, work_email: `b${id}@example.com`, job_title: 'Bench', department_id: 2, parent_id: false, active: true })
-    }
+    const changed = changedEmployees(1, EVENTS)
     await simControl(info, { action: 'upsert', employees: changed })
     const bucketsBefore = await serverAckBuckets(base)
-    const limit = pLimit(IN_FLIGHT)
-    const ackMs: number[] = []
-    const started = performance.now()
-    const answers = await Promise.all(changed.map((e) => limit(async () => {
-      const t0 = performance.now()
-      const res = await post(`${base}/odoo/webhook`, { event: 'update', employee_id: e.id % 2 === 0 ? e.id : String(e.id), data: { name: e.name } })
-      ackMs.push(performance.now() - t0)
-      return res.status
-    })))
-    const sentSeconds = (performance.now() - started) / 1000
-    if (answers.some((s) => s !== 202)) throw new Error(`some webhooks were refused: ${answers.filter((s) => s !== 202).length}`)
+    const burst = await sendBurst(base, db, changed)
     const bucketsAfter = await serverAckBuckets(base)
     const served = (le: string): number => (bucketsAfter.get(le) ?? 0) - (bucketsBefore.get(le) ?? 0)
-    const events = db.collection('odoo_events')
-    const jobs = db.collection('jobs')
-    for (;;) {
-      const pending = await events.countDocuments({ appliedAt: null })
-      const open = await jobs.countDocuments({ kind: 'odoo.employee-events', status: { $in: ['queued', 'running'] } })
-      if (pending === 0 && open === 0) break
-      await sleep(20)
-    }
-    const secondsUntilApplied = (performance.now() - started) / 1000
     const rows = parse(readFileSync(csvPath, 'utf8'), { columns: true }) as Array<Record<string, string>>
     const applied = rows.filter((r) => /^Bench\d+$/.test(r.givenName ?? '')).length
-    if (applied !== EVENTS) throw new Error(`only ${applied} of ${EVENTS} changes are in the CSV`)
+    if (applied !== EVENTS + FIRST_BURST_EVENTS) throw new Error(`only ${applied} of ${EVENTS + FIRST_BURST_EVENTS} changes are in the CSV`)
     const rewrites = Number((await state.findOne({ _id: 'hr-csv' as never }))?.rewrites ?? 0) - rewritesBefore
     return {
       events: EVENTS,
-      secondsUntilApplied: Number(secondsUntilApplied.toFixed(2)),
+      secondsUntilApplied: Number(burst.secondsUntilApplied.toFixed(2)),
       rewrites,
-      p99AckMs: Number(percentile(ackMs, 99).toFixed(1)),
-      p50AckMs: Number(percentile(ackMs, 50).toFixed(1)),
-      sendSeconds: Number(sentSeconds.toFixed(2)),
+      p99AckMs: Number(percentile(burst.ackMs, 99).toFixed(1)),
+      p50AckMs: Number(percentile(burst.ackMs, 50).toFixed(1)),
+      sendSeconds: Number(burst.sendSeconds.toFixed(2)),
       // Inside the gateway (its /metrics histogram): how many acks took at most 25 / 50 / 100 ms from request
       // start to response; the rest of what the client sees is connection set-up and the client's own turn.
       serverAcks: { count: served('+Inf'), within25Ms: served('0.025'), within50Ms: served('0.05'), within100Ms: served('0.1') },
       inFlight: IN_FLIGHT,
-      csvRows: rows.length
+      csvRows: rows.length,
+      firstBurst: {
+        events: FIRST_BURST_EVENTS,
+        p99AckMs: Number(percentile(first.ackMs, 99).toFixed(1)),
+        p50AckMs: Number(percentile(first.ackMs, 50).toFixed(1)),
+        secondsUntilApplied: Number(first.secondsUntilApplied.toFixed(2))
+      }
     }
   } finally {
     await mongo.close()
