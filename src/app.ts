@@ -11,7 +11,7 @@ import errorsPlugin from './plugins/errors.js'
 import integrationsPlugin from './plugins/integrations.js'
 import jobsPlugin from './plugins/jobs.js'
 import metricsPlugin from './plugins/metrics.js'
-import mongoPlugin from './plugins/mongo.js'
+import mongoPlugin, { MONGO_SERVER_SELECTION_TIMEOUT_MS } from './plugins/mongo.js'
 import schedulerPlugin from './plugins/scheduler.js'
 import authPlugin from './plugins/auth.js'
 import dashboardPlugin from './plugins/dashboard.js'
@@ -104,6 +104,15 @@ function trustProxy (value: string): boolean | string {
   return /^\d+$/.test(value) ? Number(value) as unknown as string : value
 }
 
+/**
+ * Longest `close()` may take: the job drain, then releasing the jobs it interrupted, which waits for MongoDB's
+ * server selection when the server is gone, plus a margin. Fastify's default of 10 s for a close step would cut
+ * a longer drain short and close MongoDB under the jobs still finishing.
+ */
+export function shutdownBudgetMs (config: Config): number {
+  return config.SHUTDOWN_DRAIN_MS + MONGO_SERVER_SELECTION_TIMEOUT_MS + 5_000
+}
+
 export function serverOptions (config: Config, logStream?: DestinationStream): FastifyServerOptions {
   // Humans at a terminal get pino-pretty; everything else (containers, files, tests) gets JSON lines.
   const pretty = logStream === undefined && process.stdout.isTTY === true
@@ -124,6 +133,8 @@ export function serverOptions (config: Config, logStream?: DestinationStream): F
     bodyLimit: config.BODY_LIMIT_BYTES,
     frameworkErrors: answerUnroutablePath,
     return503OnClosing: true,
+    // Also bounds each start-up step (MongoDB's first connection included), which needs far less.
+    pluginTimeout: shutdownBudgetMs(config),
     connectionTimeout: 60_000,
     requestTimeout: 120_000,
     keepAliveTimeout: 72_000

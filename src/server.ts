@@ -1,5 +1,5 @@
 import closeWithGrace from 'close-with-grace'
-import { buildApp } from './app.js'
+import { buildApp, shutdownBudgetMs } from './app.js'
 import { ConfigError, loadConfig } from './config.js'
 
 /** Entry point: configuration from the environment only, listen, drain on SIGINT/SIGTERM. */
@@ -16,8 +16,8 @@ async function main (): Promise<void> {
   }
 
   const app = await buildApp({ config })
-  // The grace delay covers the job drain plus a margin for closing HTTP and MongoDB.
-  closeWithGrace({ delay: config.SHUTDOWN_DRAIN_MS + 10_000 }, async ({ signal, err }) => {
+  // The process is forced out only after the app's own close budget (drain, releases, MongoDB) has run out.
+  closeWithGrace({ delay: shutdownBudgetMs(config) + 5_000 }, async ({ signal, err }) => {
     if (err !== undefined) app.log.error({ err }, 'shutting down after an uncaught error')
     else app.log.info({ signal }, 'shutting down')
     await app.close()

@@ -307,11 +307,13 @@ export function createJobRunner (store: JobStore, locks: Locks, registry: JobReg
       if (state !== 'running') return { drained: 0, released: 0 }
       state = 'stopping'
       wake()
-      await loop
+      // No job is launched from here on: a claim still in flight hands its jobs back once it returns. That claim
+      // may be waiting for an unreachable MongoDB (up to the driver's server selection timeout), so it gets the
+      // same deadline as the running jobs instead of holding the shutdown up on its own.
       const before = active.size
       let timer: NodeJS.Timeout | undefined
       await Promise.race([
-        Promise.allSettled([...active.values()].map((a) => a.done)),
+        Promise.allSettled([loop, ...[...active.values()].map((a) => a.done)]),
         new Promise((resolve) => { timer = setTimeout(resolve, drainMs) })
       ])
       clearTimeout(timer)

@@ -7,9 +7,12 @@ declare module 'fastify' {
   }
 }
 
+/** How long a MongoDB operation waits for a reachable server before it fails (the driver's server selection). */
+export const MONGO_SERVER_SELECTION_TIMEOUT_MS = 10_000
+
 /** Connects before anything else starts, so a wrong URI stops start-up with a clear message. */
 export async function connectMongo (uri: string, dbName: string): Promise<{ client: MongoClient, db: Db }> {
-  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 10_000, appName: 'integration-gateway' })
+  const client = new MongoClient(uri, { serverSelectionTimeoutMS: MONGO_SERVER_SELECTION_TIMEOUT_MS, appName: 'integration-gateway' })
   try {
     await client.connect()
     const db = client.db(dbName)

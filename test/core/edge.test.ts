@@ -189,6 +189,12 @@ t.test('/ready answers 503 when MongoDB is unreachable, 200 otherwise; responses
   t.match(down.json(), { status: 'not ready', checks: { mongodb: { ok: false } } })
   t.same(specProblems('GET', '/ready', down), [])
   t.equal((await app.inject({ url: '/health' })).statusCode, 200, 'still alive')
+
+  // The runner's next claim now waits for a server that is gone (10 s of server selection): shutting down
+  // does not wait for it beyond the drain (2 s in tests).
+  const closing = performance.now()
+  await app.close()
+  t.ok(performance.now() - closing < 8_000, `closed in ${Math.round(performance.now() - closing)} ms, not after the claim gave up`)
 })
 
 t.test('/metrics exposes job counts and durations after a job runs', async (t) => {

@@ -253,6 +253,17 @@ t.test('graceful drain: running jobs finish within SHUTDOWN_DRAIN_MS', async (t)
   t.equal(after?.status, 'succeeded')
 })
 
+t.test('graceful drain longer than a Fastify close step (10 s): the job finishes and MongoDB stays open for it', async (t) => {
+  const config = testConfig({ SHUTDOWN_DRAIN_MS: '15000' })
+  const app = await build(t, { config })
+  const { job } = await app.jobs.enqueue('fixture.sleep', { ms: 11_000 })
+  await waitForStatus(app, job._id, ['running'])
+  const observer = await build(t, { config: { ...config, JOBS_RUNNER_ENABLED: false }, keepDatabase: true })
+  await app.close()
+  const after = await observer.jobs.get(job._id)
+  t.equal(after?.status, 'succeeded', 'the drain was not cut short')
+})
+
 t.test('graceful drain: jobs still running at the deadline go back to the queue', async (t) => {
   const config = testConfig({ SHUTDOWN_DRAIN_MS: '200' })
   const app = await build(t, { config })
