@@ -128,10 +128,23 @@ export function createJobStore (db: Db, defaults: JobDefaults) {
       if (key === null) return null
       const job = await get(key.jobId)
       if (job !== null) return job
-      if (Date.now() - key.createdAt.getTime() > 2000) return insertJobOnce({ ...fallback(), _id: key.jobId })
+      if (Date.now() - key.createdAt.getTime() > 2000) return insertMissingJob({ ...fallback(), _id: key.jobId })
       await sleep(50)
     }
     return null
+  }
+
+  /**
+   * Inserts a key's job that its enqueue never inserted. That enqueue may only have been slow: its job can have
+   * been inserted, run and archived between our look and this insert, and then the copy inserted here is a
+   * stale duplicate. Its first claim record is taken, so no runner can claim it; it is dropped at once.
+   */
+  async function insertMissingJob (job: JobDocument): Promise<JobDocument> {
+    const inserted = await insertJobOnce(job)
+    const finished = await done.findOne({ _id: job._id })
+    if (finished === null) return inserted
+    await jobs.deleteOne({ _id: job._id, status: 'queued' })
+    return finished
   }
 
   async function enqueueDeduped (kind: string, params: JobParams, options: EnqueueOptions & { dedupeKey: string }): Promise<EnqueueResult> {
@@ -309,6 +322,13 @@ export function createJobStore (db: Db, defaults: JobDefaults) {
       const seq = job.claimSeq ?? 0
       const record = await claims.findOne({ _id: claimRecordId(job._id, seq + 1) })
       if (record === null || record.at >= cutoff) continue
+      // A queued copy of a job that has finished (see insertMissingJob) must never get a claim number it could
+      // be won with: it is dropped instead.
+      if (await done.findOne({ _id: job._id }) !== null) {
+        const r = await jobs.deleteOne({ _id: job._id, status: 'queued', claimSeq: seq })
+        moved += r.deletedCount
+        continue
+      }
       const r = await jobs.updateOne({ _id: job._id, status: 'queued', claimSeq: seq }, { $set: { claimSeq: seq + 1, updatedAt: new Date() } })
       moved += r.modifiedCount
     }

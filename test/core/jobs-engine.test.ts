@@ -329,6 +329,23 @@ t.test('a runner that died between winning a claim and marking the job running d
   t.equal(await store.succeed(job._id, 'runner-b', null), true)
 })
 
+t.test('a queued copy of a job that already ran (a slow enqueue raced by a key follower) is dropped, never run again', async (t) => {
+  const app = await build(t, { env: noRunner })
+  const { store } = app.jobs
+  const { job } = await app.jobs.enqueue('fixture.noop', {})
+  const [claimed] = await store.claim(['fixture.noop'], 1, () => 'runner-a', 'a', 10_000)
+  t.equal(claimed?._id, job._id)
+  t.equal(await store.succeed(job._id, 'runner-a', { ok: true }), true)
+  // What an idempotency-key follower inserts when it finds no job under the key: the job as first enqueued.
+  await store.collection.insertOne({ ...job, runAfter: new Date(Date.now() - 1000) })
+  t.same(await store.claim(['fixture.noop'], 1, () => 'runner-b', 'b', 10_000), [], 'its first claim number is taken')
+  await sleep(100)
+  await store.recoverJobs(50)
+  t.equal(await store.collection.countDocuments({ _id: job._id }), 0, 'recovery drops the copy instead of freeing a claim number for it')
+  t.same(await store.claim(['fixture.noop'], 1, () => 'runner-b', 'b', 10_000), [], 'nothing to run again')
+  t.match(await store.get(job._id), { status: 'succeeded', result: { ok: true } })
+})
+
 t.test('cancelling a job a runner is just claiming flags it instead of cancelling it under the runner', async (t) => {
   const app = await build(t, { env: noRunner })
   const { store } = app.jobs

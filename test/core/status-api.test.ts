@@ -90,20 +90,24 @@ t.test('a schedule slot is enqueued once by 3 instances, even after its job has 
   const config = testConfig({ FIXTURE_SCHEDULE_MS: '1000' })
   const apps = [await build(t, { config })]
   apps.push(await build(t, { config, keepDatabase: true }), await build(t, { config, keepDatabase: true }))
+  const runs = new Map<string, number>()
+  for (const app of apps) app.jobs.runner.events.on('claimed', ({ job }) => runs.set(job._id, (runs.get(job._id) ?? 0) + 1))
   // Three ticks for one slot, at once: one job between them.
   await Promise.all(apps.map((a) => a.schedules.fireNow('fixture.tick')))
   // And the timers: let every instance tick a few times, each at its own moment within the slot.
   await sleep(3500)
+  for (const app of apps) app.schedules.stop()
   const { store } = apps[0]!.jobs
-  const jobs = [
-    ...await store.collection.find({ scheduleId: 'fixture.tick' }).toArray(),
-    ...await store.doneCollection.find({ scheduleId: 'fixture.tick' }).toArray()
-  ]
-  t.ok(jobs.some((j) => j.status === 'succeeded'), 'slots\' jobs ran meanwhile')
+  // Read once every job has been moved to jobs_done: one that is being moved is briefly in both collections.
+  await waitFor(async () => await store.collection.countDocuments({ scheduleId: 'fixture.tick' }) === 0, 10_000, 'the slots\' jobs to finish')
+  const jobs = await store.doneCollection.find({ scheduleId: 'fixture.tick' }).toArray()
+  t.ok(jobs.length > 0 && jobs.every((j) => j.status === 'succeeded'), 'slots\' jobs ran')
   const slots = new Map<string, number>()
   for (const job of jobs) slots.set(String(job.idempotencyKey), (slots.get(String(job.idempotencyKey)) ?? 0) + 1)
   t.ok(slots.size >= 3, `several slots ticked (${slots.size})`)
   t.same([...slots.values()].filter((n) => n > 1), [], 'no slot has more than one job')
+  t.same([...runs.values()].filter((n) => n > 1), [], 'no job ran twice')
+  t.same(jobs.filter((j) => runs.get(j._id) !== 1).map((j) => j._id), [], 'every job ran on one of the instances')
   t.equal(jobs.every((j) => j.trigger === 'schedule'), true)
 })
 
