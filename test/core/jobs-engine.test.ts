@@ -242,36 +242,29 @@ t.test('exclusive locks: a taker that died before taking an expired lock over bl
   t.equal(await locks.acquire('csv', 'd', 60_000), false, 'and the new holder keeps it')
 })
 
-t.test('graceful drain: running jobs finish within SHUTDOWN_DRAIN_MS', async (t) => {
-  const config = testConfig({ SHUTDOWN_DRAIN_MS: '5000' })
+/** Starts a `fixture.sleep` job of `jobMs`, closes the app while it runs, and reads the job back afterwards. */
+async function jobAfterCloseDuring (t: Parameters<typeof build>[0], drainMs: number, jobMs: number) {
+  const config = testConfig({ SHUTDOWN_DRAIN_MS: String(drainMs) })
   const app = await build(t, { config })
-  const { job } = await app.jobs.enqueue('fixture.sleep', { ms: 500 })
+  const { job } = await app.jobs.enqueue('fixture.sleep', { ms: jobMs })
   await waitForStatus(app, job._id, ['running'])
   const observer = await build(t, { config: { ...config, JOBS_RUNNER_ENABLED: false }, keepDatabase: true })
   await app.close()
-  const after = await observer.jobs.get(job._id)
+  return observer.jobs.get(job._id)
+}
+
+t.test('graceful drain: running jobs finish within SHUTDOWN_DRAIN_MS', async (t) => {
+  const after = await jobAfterCloseDuring(t, 5000, 500)
   t.equal(after?.status, 'succeeded')
 })
 
 t.test('graceful drain longer than a Fastify close step (10 s): the job finishes and MongoDB stays open for it', async (t) => {
-  const config = testConfig({ SHUTDOWN_DRAIN_MS: '15000' })
-  const app = await build(t, { config })
-  const { job } = await app.jobs.enqueue('fixture.sleep', { ms: 11_000 })
-  await waitForStatus(app, job._id, ['running'])
-  const observer = await build(t, { config: { ...config, JOBS_RUNNER_ENABLED: false }, keepDatabase: true })
-  await app.close()
-  const after = await observer.jobs.get(job._id)
+  const after = await jobAfterCloseDuring(t, 15_000, 11_000)
   t.equal(after?.status, 'succeeded', 'the drain was not cut short')
 })
 
 t.test('graceful drain: jobs still running at the deadline go back to the queue', async (t) => {
-  const config = testConfig({ SHUTDOWN_DRAIN_MS: '200' })
-  const app = await build(t, { config })
-  const { job } = await app.jobs.enqueue('fixture.sleep', { ms: 30_000 })
-  await waitForStatus(app, job._id, ['running'])
-  const observer = await build(t, { config: { ...config, JOBS_RUNNER_ENABLED: false }, keepDatabase: true })
-  await app.close()
-  const after = await observer.jobs.get(job._id)
+  const after = await jobAfterCloseDuring(t, 200, 30_000)
   t.equal(after?.status, 'queued')
   t.equal(after?.attempts, 0, 'the interrupted attempt does not count')
   t.equal(after?.leaseOwner ?? null, null)
