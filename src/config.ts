@@ -32,14 +32,15 @@ export const coreConfigProperties = {
   ALLOW_NO_AUTH: Type.Boolean({ default: false, description: 'Set true to start without any trigger key (every route is then open).' }),
   METRICS_PUBLIC: Type.Boolean({ default: false, description: 'Serve /ready and /metrics without an API key.' }),
   DOCS_PUBLIC: Type.Boolean({ default: false, description: 'Serve /docs and /openapi.yaml without an API key.' }),
-  RATE_LIMIT_MAX: Type.Integer({ minimum: 0, default: 600, description: 'Requests per API key (or client IP without one) per window; 0 disables.' }),
+  RATE_LIMIT_MAX: Type.Integer({ minimum: 0, default: 10000, description: 'Requests per API key (or client IP without one) per window; 0 disables. Sized for webhook bursts: n8n sends every item of a run at once.' }),
   RATE_LIMIT_WINDOW: Type.String({ pattern: DURATION_PATTERN, default: '1m', description: 'Rate-limit window, e.g. `1m`.' }),
+  STORAGE_REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 5000, description: 'How long a request waits for MongoDB (retrying while it is busy) before it answers 503 with Retry-After.' }),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 1048576, description: 'Largest JSON request body (uploads have their own limits).' }),
   TRUST_PROXY: Type.String({ default: 'false', description: 'Fastify trustProxy: `false`, `true`, a hop count or comma-separated addresses/CIDRs.' }),
   PRESSURE_MAX_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, default: 1000, description: 'Answer 503 while the event loop lags more than this; 0 disables.' }),
   PRESSURE_MAX_HEAP_USED_MB: Type.Integer({ minimum: 0, default: 0, description: 'Answer 503 while the V8 heap uses more than this; 0 disables.' }),
   PRESSURE_MAX_RSS_MB: Type.Integer({ minimum: 0, default: 0, description: 'Answer 503 while the process RSS is above this; 0 disables.' }),
-  PRESSURE_MAX_EVENT_LOOP_UTILIZATION: Type.Number({ minimum: 0, maximum: 1, default: 0.98, description: 'Answer 503 while event-loop utilisation is above this; 0 disables.' })
+  PRESSURE_MAX_EVENT_LOOP_UTILIZATION: Type.Number({ minimum: 0, maximum: 1, default: 0, description: 'Answer 503 while event-loop utilisation is above this; 0 disables (the default: a webhook burst keeps the loop busy without being an overload; the event-loop delay is the better sign).' })
 } satisfies TProperties
 
 /** The core's variables plus those of the given integrations (tests add their fixture integration). */

@@ -78,7 +78,7 @@ export function createJobStore (db: Db, defaults: JobDefaults) {
     await createMissingIndexes(claims, [{ key: { at: 1 }, name: 'purge' }])
   }
 
-  function newJob (kind: string, params: JobParams, options: EnqueueOptions, id = randomUUID()): JobDocument {
+  function newJob (kind: string, params: JobParams, options: EnqueueOptions, id = options.jobId ?? randomUUID()): JobDocument {
     const now = new Date()
     return {
       _id: id,

@@ -105,6 +105,8 @@ export interface EnqueueOptions {
   maxAttempts?: number
   scheduleId?: string
   retryOf?: string
+  /** The new job's id, chosen by the caller (who may record it before the enqueue); random by default. */
+  jobId?: string
 }
 
 export interface EnqueueResult {

@@ -53,3 +53,18 @@ export function isTransientMongoError (err: unknown): boolean {
   }
   return false
 }
+
+/**
+ * Errors that clear on their own and are worth another try: the transient ones above, plus a busy server's
+ * (execution or write-concern time-outs, and FerretDB-on-SQLite's "database is locked" (SQLITE_BUSY), which
+ * a concurrent writer such as a job's heartbeat can cause).
+ */
+export function isRetryableStorageError (err: unknown): boolean {
+  if (isTransientMongoError(err)) return true
+  if (err instanceof MongoError) {
+    // ExceededTimeLimit, MaxTimeMSExpired, WriteConcernFailed, NetworkTimeout
+    if ([262, 50, 64, 89].includes(Number(err.code))) return true
+    if (/SQLITE_BUSY|database is locked/i.test(err.message)) return true
+  }
+  return false
+}

@@ -8,6 +8,17 @@ import { parseDuration } from '../lib/duration.js'
  * What every route gets at the edge: security headers, a per-key (else per-IP) rate limit answering 429 with
  * Retry-After, and 503 while the process is overloaded. Limits are in memory, so they apply per instance.
  */
+/** `1 minute`, `30 seconds`, `1.5 hours`: a window as people say it. */
+function describeWindow (ms: number): string {
+  for (const [unit, size] of [['day', 86_400_000], ['hour', 3_600_000], ['minute', 60_000], ['second', 1000]] as const) {
+    if (ms >= size) {
+      const count = Number((ms / size).toFixed(2))
+      return `${count} ${unit}${count === 1 ? '' : 's'}`
+    }
+  }
+  return `${ms} ms`
+}
+
 export default fp(async (app) => {
   const { config } = app
   await app.register(helmet, {
@@ -16,13 +27,17 @@ export default fp(async (app) => {
     crossOriginResourcePolicy: { policy: 'same-origin' }
   })
   if (config.RATE_LIMIT_MAX > 0) {
+    const windowMs = parseDuration(String(config.RATE_LIMIT_WINDOW)) ?? 60_000
     await app.register(rateLimit, {
       global: true,
       max: config.RATE_LIMIT_MAX,
-      timeWindow: parseDuration(String(config.RATE_LIMIT_WINDOW)) ?? 60_000,
+      timeWindow: windowMs,
       keyGenerator: (request) => request.apiKeyId === null ? `ip:${request.ip}` : `key:${request.apiKeyId}`,
-      errorResponseBuilder: (_request, context) => {
-        const err = new Error(`rate limit exceeded: ${context.max} requests per ${context.after}; retry in ${Math.ceil(context.ttl / 1000)} s`) as Error & { statusCode: number }
+      errorResponseBuilder: (request, context) => {
+        // context.after is the time left, not the window: name the configured window.
+        const who = request.apiKeyId === null ? 'client address' : 'API key'
+        const err = new Error(`rate limit exceeded: at most ${context.max} requests per ${describeWindow(windowMs)} per ${who} ` +
+          `(RATE_LIMIT_MAX, RATE_LIMIT_WINDOW); retry in ${Math.ceil(context.ttl / 1000)} s`) as Error & { statusCode: number }
         err.statusCode = context.statusCode
         return err
       }

@@ -2,13 +2,19 @@ import { STATUS_CODES } from 'node:http'
 import type { FastifyError } from 'fastify'
 import fp from 'fastify-plugin'
 import { HttpError, type ErrorDetail } from '../lib/http-errors.js'
+import { isRetryableStorageError } from '../lib/mongo-errors.js'
+import { STORAGE_RETRY_AFTER_S, storageUnavailable } from '../lib/storage-deadline.js'
 
 /**
  * One JSON error shape for every failure: {statusCode, error, message, details?}. Validation errors list
  * each offending field; 5xx answers never carry internal messages (they are logged with the request id).
  */
 export default fp(async (app) => {
-  app.setErrorHandler((err: FastifyError, request, reply) => {
+  app.setErrorHandler((thrown: FastifyError, request, reply) => {
+    // MongoDB busy or away is the caller's cue to come back later, not a fault of the gateway.
+    const storage = !(thrown instanceof HttpError) && isRetryableStorageError(thrown)
+    if (storage) request.log.warn({ err: { name: thrown.name, message: thrown.message } }, 'storage unavailable for a request')
+    const err = (storage ? storageUnavailable(0) : thrown) as FastifyError
     let statusCode = err instanceof HttpError ? err.statusCode : (err.statusCode ?? 500)
     if (statusCode < 400 || statusCode > 599) statusCode = 500
     let details: ErrorDetail[] | undefined = err instanceof HttpError ? err.details : undefined
@@ -22,7 +28,9 @@ export default fp(async (app) => {
       })
       message = `invalid request: ${details.map((d) => `${d.field} ${d.message}`).join('; ')}`
     }
-    if (statusCode >= 500) {
+    if (err instanceof HttpError) reply.headers(err.headers)
+    if (storage) message = `the database is busy or unreachable; nothing was acknowledged, send it again in ${STORAGE_RETRY_AFTER_S} s`
+    if (statusCode >= 500 && !(err instanceof HttpError)) {
       request.log.error({ err }, 'request failed')
       message = 'internal error; see the gateway log for this request id'
       details = undefined

@@ -131,6 +131,7 @@ t.test('uniform errors: 400 details, 404, 405, 413, 415, 429', async (t) => {
   t.same(codes, [200, 200, 200, 429, 429])
   t.ok(Number(last?.headers['retry-after']) > 0, 'Retry-After says when')
   t.match(last?.json(), { statusCode: 429, error: 'Too Many Requests' })
+  t.match(last?.json().message, /at most 3 requests per 1 minute per API key \(RATE_LIMIT_MAX, RATE_LIMIT_WINDOW\); retry in \d+ s/, 'names the real window')
   t.equal((await limited.inject({ url: '/schedules', headers: authHeaders('trigger') })).statusCode, 200, 'another key has its own budget')
 })
 

@@ -53,14 +53,14 @@ t.test('bad payloads → 400 naming the field', async (t) => {
     [{ event: 'update', employee_id: 1, data: { work_email: true } }, 'data/work_email'],
     [{ event: 'update', employee_id: '0' }, 'employee_id'],
     [{ event: 'update', employee_id: ' 000 ' }, 'employee_id'],
-    [[1, 2], 'body']
+    [[1, 2], 'events/0']
   ]
   for (const [payload, field] of cases) {
     const res = await post(app, payload)
     t.equal(res.statusCode, 400, `${JSON.stringify(payload)} → 400`)
     t.equal(res.json().details?.[0]?.field, field, `names ${field}`)
     t.same(specProblems('POST', '/odoo/webhook', res), [], 'error matches openapi.yaml')
-    t.notOk(documentedSchemaAccepts('OdooWebhookBody', payload), `openapi.yaml refuses ${JSON.stringify(payload)} too`)
+    t.notOk(documentedSchemaAccepts('OdooWebhookRequest', payload), `openapi.yaml refuses ${JSON.stringify(payload)} too`)
   }
   t.equal(await app.mongo.db.collection('odoo_events').countDocuments({}), 0, 'nothing stored')
   // What the route accepts, the documented schema accepts (and the other way round, above).

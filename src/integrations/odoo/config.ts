@@ -18,6 +18,8 @@ export const odooConfigProperties = {
   ODOO_SYNC_INTERVAL: Type.String({ pattern: DURATION_PATTERN, default: '5m', description: 'How often the full sync runs (`5m`, `1h`, …); `off` disables the schedule.' }),
   ODOO_EVENTS_DEBOUNCE_MS: Type.Integer({ minimum: 0, default: 500, description: 'A webhook-triggered job runs once no event has arrived for this long (every event until then joins it), but see ODOO_EVENTS_MAX_WAIT_MS.' }),
   ODOO_EVENTS_MAX_WAIT_MS: Type.Integer({ minimum: 0, default: 3000, description: 'Longest a webhook-triggered job waits for a quiet moment after it was created: a steady stream of events is still applied this often.' }),
+  ODOO_WEBHOOK_MAX_EVENTS: Type.Integer({ minimum: 1, maximum: 50000, default: 5000, description: 'Most events one POST /odoo/webhook request may carry (a batch is all-or-nothing).' }),
+  ODOO_WEBHOOK_KEY_RETENTION: Type.String({ pattern: DURATION_PATTERN, default: '24h', description: 'How long an applied delivery\'s Idempotency-Key is remembered: a repeat within it answers 200 with the first job; after it, the events are applied again (harmless: they re-read Odoo).' }),
   ODOO_WEBHOOK_SECRET: Type.String({ default: '', description: 'Standard Webhooks secret(s) for POST /odoo/webhook (`whsec_…`, space-separated); empty = signatures not required.' })
 } satisfies TProperties
 
@@ -37,6 +39,8 @@ export interface OdooSettings {
   debounceMs: number
   maxWaitMs: number
   webhookSecret: string
+  maxEvents: number
+  keyRetentionMs: number
 }
 
 export function odooSettings (config: Config): OdooSettings {
@@ -55,6 +59,8 @@ export function odooSettings (config: Config): OdooSettings {
     syncIntervalMs: parseDuration(String(config.ODOO_SYNC_INTERVAL)),
     debounceMs: Number(config.ODOO_EVENTS_DEBOUNCE_MS),
     maxWaitMs: Number(config.ODOO_EVENTS_MAX_WAIT_MS),
-    webhookSecret: String(config.ODOO_WEBHOOK_SECRET)
+    webhookSecret: String(config.ODOO_WEBHOOK_SECRET),
+    maxEvents: Number(config.ODOO_WEBHOOK_MAX_EVENTS),
+    keyRetentionMs: parseDuration(String(config.ODOO_WEBHOOK_KEY_RETENTION)) ?? 0
   }
 }

@@ -5,13 +5,14 @@ import type { Integration } from '../../integration.js'
 import { PermanentError } from '../../jobs/errors.js'
 import type { JobDocument } from '../../jobs/types.js'
 import { triggerJob } from '../../jobs/http.js'
+import { withinStorageDeadline } from '../../lib/storage-deadline.js'
 import { ErrorResponse, IdempotencyHeaders } from '../../schemas/common.js'
 import { createOdooClient, type OdooClient } from './client.js'
 import { odooConfigProperties, odooSettings } from './config.js'
 import { createOdooService } from './service.js'
 import { createEventIntake } from './intake.js'
-import { createOdooStore } from './store.js'
-import { parseWebhookBody } from './webhook.js'
+import { createOdooStore, type EmployeeEventDocument } from './store.js'
+import { parseWebhookBody, type WebhookItem } from './webhook.js'
 
 /** Both kinds rewrite hr_clean.csv: they share one lock so writers never overlap, across instances too. */
 const CSV_LOCK = 'odoo.hr-csv'
@@ -31,7 +32,10 @@ const WebhookAccepted = Type.Object({
   success: Type.Boolean(),
   message: Type.String(),
   timestamp: Type.String(),
-  employee_id: Type.Integer(),
+  /** Events accepted by this request (for a repeat: by the first delivery). */
+  events: Type.Integer(),
+  /** A single-event request's employee. */
+  employee_id: Type.Optional(Type.Integer()),
   jobId: Type.String(),
   status: Type.String(),
   statusUrl: Type.String()
@@ -46,6 +50,7 @@ export const odooIntegration: Integration = {
   config: odooConfigProperties,
   setup ({ config, db, upstream }) {
     const settings = odooSettings(config)
+    const storageDeadlineMs = Number(config.STORAGE_REQUEST_TIMEOUT_MS)
     const store = createOdooStore(db)
     let client: OdooClient | null = null
     const getClient = (): OdooClient => {
@@ -97,49 +102,53 @@ export const odooIntegration: Integration = {
       async routes (app: FastifyInstance) {
         /** Every webhook joins the one queued events job, or makes it: due one debounce from now (or the longest wait, if shorter). */
         const eventsJobOptions = () => ({ trigger: 'webhook' as const, dedupeKey: 'pending', runAfter: new Date(Date.now() + Math.min(settings.debounceMs, settings.maxWaitMs)) })
-        const enqueueEvents = (request: Parameters<typeof triggerJob>[0], reply: Parameters<typeof triggerJob>[1]) =>
-          triggerJob(request, reply, 'odoo.employee-events', {}, eventsJobOptions())
+        const storage = <T>(step: () => Promise<T>): Promise<T> => withinStorageDeadline(storageDeadlineMs, step)
 
         // Which job takes a batch of stored events, at the least cost on the ack path. A job that is still
         // queued once the batch is stored reads it when it runs. Known facts decide without a query when they
         // can: a job never starts before its runAfter, so a batch stored well before it (CLOCK_MARGIN_MS covers
-        // clock skew with other instances' runners) is read by it. Otherwise one read by `_id` (the only query
-        // FerretDB/SQLite answers without a scan) confirms it is still queued (and learns its runAfter, which
-        // moves while it waits for a quiet moment); failing that, the dedupe enqueue names the queued job or
-        // creates one.
+        // clock skew with other instances' runners) is read by it. Otherwise one read by `_id` confirms it is
+        // still queued (and learns its runAfter, which moves while it waits for a quiet moment); failing that,
+        // the dedupe enqueue names the queued job or creates one, under the id the batch was told to expect.
+        let nextJobId = randomUUID()
         let enqueueing: Promise<string> | null = null
-        const enqueuePending = (): Promise<string> => {
-          enqueueing ??= app.jobs.enqueue('odoo.employee-events', {}, eventsJobOptions())
-            .then(({ job }) => {
+        const enqueuePending = (jobId: string): Promise<string> => {
+          enqueueing ??= app.jobs.enqueue('odoo.employee-events', {}, { ...eventsJobOptions(), jobId })
+            .then(({ job, created }) => {
+              if (created && job._id === nextJobId) nextJobId = randomUUID()
               pendingJob = { id: job._id, runAfter: job.runAfter.getTime() }
               return job._id
             })
             .finally(() => { enqueueing = null })
           return enqueueing
         }
+        const knownQueued = (at: number): boolean => pendingJob !== null && at < pendingJob.runAfter - CLOCK_MARGIN_MS
+        /** The known job was due a while ago: it has most likely started, so a batch stored now needs another. */
+        const likelyStarted = (): boolean => pendingJob === null || Date.now() > pendingJob.runAfter + CLOCK_MARGIN_MS
         const intake = createEventIntake(store, {
-          // With no job known to be waiting (the first batch, or the first of a new burst: the job known from
-          // the last one was due a while ago and has most likely started), the enqueue runs alongside the
-          // batch's write instead of after it. Its job counts only if it is still queued once the batch is
-          // stored, which jobFor checks as for any other. (A job held back for a quiet moment is still queued:
-          // the enqueue then finds it, and learns its new runAfter, at the cost of a round trip off the ack path.)
-          beforeStore () {
-            if (pendingJob === null || Date.now() > pendingJob.runAfter + CLOCK_MARGIN_MS) enqueuePending().catch(() => {})
+          expectedJob: () => pendingJob === null || likelyStarted() ? nextJobId : pendingJob.id,
+          // With no job known to be waiting (the first batch, or the first of a new burst), the enqueue runs
+          // alongside the batch's write instead of after it, under the id the batch expects. Its job counts only
+          // if it is still queued once the batch is stored, which jobFor checks as for any other. (A job held back
+          // for a quiet moment is still queued: the enqueue then finds it, and learns its new runAfter.)
+          beforeStore (expected) {
+            if (likelyStarted()) enqueuePending(expected).catch(() => {})
           },
           async jobFor (storedAt) {
             lastStoredAt = storedAt
             await enqueueing?.catch(() => {})
             if (pendingJob !== null) {
-              if (storedAt < pendingJob.runAfter - CLOCK_MARGIN_MS) return pendingJob.id
+              if (knownQueued(storedAt)) return pendingJob.id
               const job = await app.jobs.get(pendingJob.id)
               if (job?.status === 'queued') {
                 pendingJob = { id: job._id, runAfter: job.runAfter.getTime() }
                 return job._id
               }
             }
-            return await enqueuePending()
-          }
-        })
+            return await enqueuePending(nextJobId)
+          },
+          status: async (jobId) => (await app.jobs.get(jobId))?.status ?? null
+        }, storage)
 
         // Events stored by a gateway that died before enqueueing their job are picked up at start.
         app.addHook('onReady', async () => {
@@ -161,43 +170,43 @@ export const odooIntegration: Integration = {
 
         app.post('/odoo/webhook', {
           config: { webhookSecret: settings.webhookSecret },
+          // Room for a full batch of ODOO_WEBHOOK_MAX_EVENTS events with their payloads.
+          bodyLimit: Math.max(Number(config.BODY_LIMIT_BYTES), settings.maxEvents * 1024),
           schema: {
             tags: ['odoo'],
             headers: IdempotencyHeaders,
-            response: { 200: WebhookAccepted, 202: WebhookAccepted, 400: ErrorResponse }
+            response: { 200: WebhookAccepted, 202: WebhookAccepted, 400: ErrorResponse, 503: ErrorResponse }
           }
         }, async (request, reply) => {
-          const parsed = parseWebhookBody(request.body)
+          const parsed = parseWebhookBody(request.body, settings.maxEvents)
           const header = request.headers['idempotency-key']
-          const deliveryId = request.webhookId ?? (typeof header === 'string' && header !== '' ? header : null)
-          const event = {
-            _id: deliveryId === null ? randomUUID() : `delivery:${deliveryId}`,
-            event: parsed.event,
-            employeeId: parsed.employeeId,
-            data: parsed.data,
-            receivedAt: new Date(),
+          const key = request.webhookId ?? (typeof header === 'string' && header !== '' ? header : null)
+          const receivedAt = new Date()
+          const docs: EmployeeEventDocument[] = parsed.items.map((item, index) => ({
+            _id: key === null ? randomUUID() : index === 0 ? `delivery:${key}` : `delivery:${key}#${index}`,
+            event: item.event,
+            employeeId: item.employeeId,
+            data: item.data,
+            receivedAt,
             appliedAt: null
-          }
-          // Stored before the answer: a 202 means the event survives a crash.
-          let body: { jobId: string, status: string, statusUrl: string }
-          if (deliveryId === null) {
-            const { jobId } = await intake.accept(event)
-            body = { jobId, status: 'queued', statusUrl: `/jobs/${jobId}` }
-            reply.code(202).header('location', body.statusUrl)
-          } else {
-            // A delivery id: a repeat must answer 200 with the first job, which triggerJob does.
-            const inserted = await store.addEvent(event)
-            const result = await enqueueEvents(request, reply)
-            // A repeat of a delivery that was applied already (and deleted) is dropped again: its job is done.
-            if (inserted && result.reusedBy === 'idempotency' && result.job.status !== 'queued') await store.removeApplied([event._id])
-            body = result.body
-          }
+          }))
+          // The first event of a keyed request is its delivery record: it carries the count and, once stored, the job.
+          if (key !== null) Object.assign(docs[0] as EmployeeEventDocument, { deliveryEvents: docs.length, jobId: null })
+          // Stored before the answer: a 2xx means the events survive a crash.
+          const answer = await intake.accept({ docs, keyed: key !== null })
+          const statusUrl = `/jobs/${answer.jobId}`
+          reply.code(answer.repeat ? 200 : 202).header('location', statusUrl)
+          const single = parsed.batch ? null : parsed.items[0] as WebhookItem
+          const what = single === null ? `${answer.events} events` : `Employee ${single.employeeId}: ${single.event}`
           return {
             success: true,
-            message: `Employee ${parsed.employeeId}: ${parsed.event} accepted; hr_clean.csv is updated by job ${body.jobId}`,
-            timestamp: new Date().toISOString(),
-            employee_id: parsed.employeeId,
-            ...body
+            message: `${what} ${answer.repeat ? 'accepted before (repeated delivery)' : 'accepted'}; hr_clean.csv is updated by job ${answer.jobId}`,
+            timestamp: receivedAt.toISOString(),
+            events: answer.events,
+            ...(single === null ? {} : { employee_id: single.employeeId }),
+            jobId: answer.jobId,
+            status: answer.status,
+            statusUrl
           }
         })
       }

@@ -248,7 +248,8 @@ export function createOdooService ({ settings, store, client }: OdooServiceDeps)
         await setImmediate()
       }
     })
-    await store.removeApplied(events.map((e) => e._id))
+    await store.removeApplied(events)
+    await store.purgeDeliveries(new Date(Date.now() - settings.keyRetentionMs))
     const durationMs = Math.round(performance.now() - started)
     await store.recordSync({ kind: 'events', jobId: ctx.job._id, rows: rows.size, hash: outcome.hash, written: outcome.written, durationMs, at: new Date() })
     return {

@@ -1,6 +1,6 @@
 import type { Collection, Db } from 'mongodb'
 import { ensureIndexes } from '../../lib/indexes.js'
-import { insertManyOnce, insertOnce } from '../../lib/mongo-errors.js'
+import { insertManyOnce } from '../../lib/mongo-errors.js'
 
 export const WEBHOOK_EVENTS = ['create', 'update', 'delete', 'archive'] as const
 export type WebhookEvent = typeof WEBHOOK_EVENTS[number]
@@ -20,8 +20,18 @@ export interface EmployeeEventDocument {
   employeeId: number
   data: EventData | null
   receivedAt: Date
-  /** Always null: an event is deleted once applied (kept as a field so pending queries stay explicit). */
+  /**
+   * Null while pending. An applied event is deleted, except a keyed request's delivery record (its first
+   * event, `_id` `delivery:<key>`), which stays as a tombstone with `appliedAt` set so a repeat of the
+   * delivery is recognised by the same insert that would store it, until ODOO_WEBHOOK_KEY_RETENTION.
+   */
   appliedAt: Date | null
+  /** Delivery records only: the job expected at the insert (see `batchId` for the one named in the answer). */
+  jobId?: string | null
+  /** Delivery records only: the intake batch that stored it; a `batch:<id>` record names another job if it went elsewhere. */
+  batchId?: string
+  /** Delivery records only: how many events the delivery carried. */
+  deliveryEvents?: number
 }
 
 export interface SyncFacts {
@@ -53,9 +63,41 @@ export function createOdooStore (db: Db) {
     await ensureIndexes(events, [{ key: { appliedAt: 1, receivedAt: 1 }, name: 'appliedAt_receivedAt' }])
   }
 
-  /** Stores an event; a repeated id (same webhook delivered twice) is kept once. */
-  async function addEvent (event: EmployeeEventDocument): Promise<boolean> {
-    return insertOnce(events, event)
+  /** Delivery records (pending or applied) by `_id`, in one read: only repeated deliveries ask. */
+  async function findDeliveries (ids: string[]): Promise<Map<string, EmployeeEventDocument>> {
+    const found = await events.find({ _id: { $in: ids } }, { projection: { data: 0 } }).toArray()
+    return new Map(found.map((doc) => [doc._id, doc]))
+  }
+
+  /** Records the job that reads these delivery records (when the one expected at their insert had started). */
+  async function assignJob (ids: string[], jobId: string): Promise<void> {
+    await events.updateMany({ _id: { $in: ids } }, { $set: { jobId }, $unset: { batchId: '' } })
+  }
+
+  /**
+   * Says that the deliveries of an intake batch went to `jobId`, not to the job expected when they were stored.
+   * Kept like a tombstone (`appliedAt` set, so never pending), as long as the deliveries are remembered.
+   */
+  async function redirectBatch (batchId: string, jobId: string): Promise<void> {
+    const now = new Date()
+    await insertManyOnce(events, [{ _id: `batch:${batchId}`, event: 'update', employeeId: 0, data: null, receivedAt: now, appliedAt: now, jobId }])
+  }
+
+  /** The job named in the first answer to each delivery record, by record `_id`. */
+  async function jobsOf (deliveries: EmployeeEventDocument[]): Promise<Map<string, string>> {
+    const batchIds = [...new Set(deliveries.flatMap((doc) => doc.batchId === undefined ? [] : [`batch:${doc.batchId}`]))]
+    const redirects = batchIds.length === 0 ? [] : await events.find({ _id: { $in: batchIds } }).toArray()
+    const redirected = new Map(redirects.map((doc) => [doc._id.slice('batch:'.length), doc.jobId]))
+    const named = new Map<string, string>()
+    for (const doc of deliveries) {
+      const jobId = (doc.batchId === undefined ? undefined : redirected.get(doc.batchId)) ?? doc.jobId
+      if (typeof jobId === 'string') named.set(doc._id, jobId)
+    }
+    return named
+  }
+
+  async function removeIds (ids: string[]): Promise<void> {
+    await events.deleteMany({ _id: { $in: ids } })
   }
 
   /**
@@ -85,17 +127,28 @@ export function createOdooStore (db: Db) {
    * Applied events are deleted, not flagged: the job result keeps the count, and on FerretDB/SQLite an
    * updateMany costs milliseconds per document while a deleteMany of a thousand takes about a tenth of a second.
    */
-  async function removeApplied (ids: string[]): Promise<void> {
+  async function removeApplied (applied: EmployeeEventDocument[], at = new Date()): Promise<void> {
+    const ids = applied.map((event) => event._id)
     // Few large batches: FerretDB/SQLite answers each deleteMany by scanning the collection and then deletes the
     // matches in one short statement, so the scans, not the batch size, are what costs (and what slows the
     // webhook inserts running meanwhile). 5,000 stays well under SQLite's limit on statement parameters.
     for (let i = 0; i < ids.length; i += 5000) await events.deleteMany({ _id: { $in: ids.slice(i, i + 5000) } })
+    // Delivery records come back as tombstones (a delete and an insert cost far less than an update there).
+    const tombstones = applied.filter((event) => event.deliveryEvents !== undefined)
+      .map((event) => ({ ...event, data: null, appliedAt: at }))
+    if (tombstones.length > 0) await insertManyOnce(events, tombstones)
+  }
+
+  /** Forgets delivery records applied before `before`: a repeat after that is stored and applied again. */
+  async function purgeDeliveries (before: Date): Promise<number> {
+    return (await events.deleteMany({ appliedAt: { $lt: before } })).deletedCount
   }
 
   /** A full sync reads Odoo's current state, which covers every event received before it started. */
   async function removeReceivedBefore (before: Date): Promise<number> {
-    const result = await events.deleteMany({ receivedAt: { $lt: before } })
-    return result.deletedCount
+    const covered = await events.find({ appliedAt: null, receivedAt: { $lt: before } }, { projection: { data: 0 } }).toArray()
+    await removeApplied(covered)
+    return covered.length
   }
 
   async function recordSync (facts: SyncFacts): Promise<void> {
@@ -113,7 +166,7 @@ export function createOdooStore (db: Db) {
     return state.findOne({ _id: STATE_ID })
   }
 
-  return { events, init, addEvent, addEvents, pendingEvents, newestPendingAt, countPending, removeApplied, removeReceivedBefore, recordSync, getState }
+  return { events, init, findDeliveries, assignJob, redirectBatch, jobsOf, removeIds, purgeDeliveries, addEvents, pendingEvents, newestPendingAt, countPending, removeApplied, removeReceivedBefore, recordSync, getState }
 }
 
 export type OdooStore = ReturnType<typeof createOdooStore>

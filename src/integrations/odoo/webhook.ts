@@ -1,50 +1,81 @@
-import { httpError } from '../../lib/http-errors.js'
+import { httpError, type ErrorDetail } from '../../lib/http-errors.js'
 import { odooId } from './mapping.js'
 import { WEBHOOK_EVENTS, type EventData, type WebhookEvent } from './store.js'
 
-export interface WebhookBody {
+export interface WebhookItem {
   event: WebhookEvent
   employeeId: number
   data: EventData | null
+}
+
+export interface WebhookBody {
+  items: WebhookItem[]
+  /** The body was an array or `{events: [...]}` (answered with a count), not one event object. */
+  batch: boolean
 }
 
 function isObject (value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
+/** A 400 naming one field; `path` is `''` for a single event, `events/3/` for the fourth item of a batch. */
+function invalid (path: string, field: string, message: string): Error {
+  const name = `${path}${field}`.replace(/\/$/, '')
+  const where = path === '' ? field : `events[${path.split('/')[1] ?? ''}]${field === '' ? '' : `.${field.replaceAll('/', '.')}`}`
+  const detail: ErrorDetail = { field: name, message }
+  return httpError(400, `${where} ${message}${path === '' ? '' : '; nothing of the batch was stored'}`, [detail])
+}
+
 /**
- * Checks the n8n payload `{event, employee_id, data?}`. `employee_id` may be a positive integer or a numeric
- * string (n8n templates send both); a boolean or a float is refused rather than coerced.
+ * One event `{event, employee_id, data?}`. `employee_id` may be a positive integer or a numeric string (n8n
+ * templates send both); a boolean or a float is refused rather than coerced.
  */
-export function parseWebhookBody (body: unknown): WebhookBody {
-  if (!isObject(body)) throw httpError(400, 'the body must be a JSON object', [{ field: 'body', message: 'must be an object' }])
+function parseItem (body: unknown, path: string): WebhookItem {
+  if (!isObject(body)) throw invalid(path, path === '' ? 'body' : '', 'must be a JSON object')
   const event = body.event
-  if (typeof event !== 'string' || !(WEBHOOK_EVENTS as readonly string[]).includes(event)) {
-    throw httpError(400, `event must be one of ${WEBHOOK_EVENTS.join(', ')}`, [{ field: 'event', message: `must be one of ${WEBHOOK_EVENTS.join(', ')}` }])
-  }
+  const allowed = `must be one of ${WEBHOOK_EVENTS.join(', ')}`
+  if (event === undefined) throw invalid(path, 'event', `is required (${WEBHOOK_EVENTS.join(', ')})`)
+  if (typeof event !== 'string' || !(WEBHOOK_EVENTS as readonly string[]).includes(event)) throw invalid(path, 'event', allowed)
   const raw = body.employee_id
-  const employeeId = typeof raw === 'number' || (typeof raw === 'string' && /^\s*\d{1,15}\s*$/.test(raw)) ? odooId(typeof raw === 'string' ? raw.trim() : raw) : null
-  if (employeeId === null) {
-    throw httpError(400, 'employee_id must be a positive integer or a numeric string', [{ field: 'employee_id', message: 'must be a positive integer or a numeric string' }])
+  if (raw === undefined) throw invalid(path, 'employee_id', 'is required')
+  const numeric = typeof raw === 'number' || (typeof raw === 'string' && /^\s*\d{1,15}\s*$/.test(raw))
+  const employeeId = numeric ? odooId(typeof raw === 'string' ? raw.trim() : raw) : null
+  if (employeeId === null) throw invalid(path, 'employee_id', 'must be a positive integer or a numeric string')
+  return { event: event as WebhookEvent, employeeId, data: parseData(body.data, path) }
+}
+
+function parseData (value: unknown, path: string): EventData | null {
+  if (value === undefined || value === null) return null
+  if (!isObject(value)) throw invalid(path, 'data', 'must be an object')
+  const data: EventData = {}
+  const { name, work_email: email, job_title: title, active } = value
+  if (name !== undefined && name !== false) {
+    if (typeof name !== 'string') throw invalid(path, 'data/name', 'must be a string')
+    data.name = name
   }
-  let data: EventData | null = null
-  if (body.data !== undefined && body.data !== null) {
-    if (!isObject(body.data)) throw httpError(400, 'data must be an object', [{ field: 'data', message: 'must be an object' }])
-    data = {}
-    const { name, work_email: email, job_title: title, active } = body.data
-    if (name !== undefined && name !== false) {
-      if (typeof name !== 'string') throw httpError(400, 'data.name must be a string', [{ field: 'data/name', message: 'must be a string' }])
-      data.name = name
-    }
-    for (const [field, value] of [['work_email', email], ['job_title', title]] as const) {
-      if (value === undefined) continue
-      if (typeof value !== 'string' && value !== false && value !== null) throw httpError(400, `data.${field} must be a string, false or null`, [{ field: `data/${field}`, message: 'must be a string, false or null' }])
-      data[field] = typeof value === 'string' ? value : false
-    }
-    if (active !== undefined) {
-      if (typeof active !== 'boolean') throw httpError(400, 'data.active must be a boolean', [{ field: 'data/active', message: 'must be a boolean' }])
-      data.active = active
-    }
+  for (const [field, text] of [['work_email', email], ['job_title', title]] as const) {
+    if (text === undefined) continue
+    if (typeof text !== 'string' && text !== false && text !== null) throw invalid(path, `data/${field}`, 'must be a string, false or null')
+    data[field] = typeof text === 'string' ? text : false
   }
-  return { event: event as WebhookEvent, employeeId, data }
+  if (active !== undefined) {
+    if (typeof active !== 'boolean') throw invalid(path, 'data/active', 'must be a boolean')
+    data.active = active
+  }
+  return data
+}
+
+/**
+ * The body of POST /odoo/webhook: one event object, an array of events, or `{"events": [...]}` with at most
+ * `maxEvents` items. A batch is all-or-nothing: the first bad item is named (index and field) and nothing is kept.
+ */
+export function parseWebhookBody (body: unknown, maxEvents: number): WebhookBody {
+  const list = Array.isArray(body) ? body : isObject(body) && 'events' in body ? body.events : undefined
+  if (list === undefined) return { items: [parseItem(body, '')], batch: false }
+  if (!Array.isArray(list)) throw invalid('', 'events', 'must be an array of events')
+  if (list.length === 0) throw invalid('', 'events', 'must hold at least 1 event')
+  if (list.length > maxEvents) {
+    throw invalid('', 'events', `holds ${list.length} events; at most ${maxEvents} per request (ODOO_WEBHOOK_MAX_EVENTS): split the batch`)
+  }
+  return { items: list.map((item, index) => parseItem(item, `events/${index}/`)), batch: true }
 }

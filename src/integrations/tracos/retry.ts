@@ -1,22 +1,9 @@
-import { MongoError } from 'mongodb'
 import pRetry from 'p-retry'
 import { errorMessage } from '../../jobs/errors.js'
-import { isTransientMongoError } from '../../lib/mongo-errors.js'
+import { isRetryableStorageError } from '../../lib/mongo-errors.js'
 
-/**
- * Transient MongoDB failures: the core's list (network, server selection, not-primary, shutdown) plus
- * execution/write-concern timeouts and FerretDB-on-SQLite's "database is locked" (SQLITE_BUSY), which a
- * concurrent writer such as the job engine's lease heartbeat can cause and which clears on its own.
- */
-export function isTransientTracosError (err: unknown): boolean {
-  if (isTransientMongoError(err)) return true
-  if (err instanceof MongoError) {
-    // ExceededTimeLimit, MaxTimeMSExpired, WriteConcernFailed, NetworkTimeout
-    if ([262, 50, 64, 89].includes(Number(err.code))) return true
-    if (/SQLITE_BUSY|database is locked/i.test(err.message)) return true
-  }
-  return false
-}
+/** Transient MongoDB failures, SQLITE_BUSY included (see isRetryableStorageError). */
+export const isTransientTracosError = isRetryableStorageError
 
 export class MongoUnavailableError extends Error {
   readonly attempts: number
