@@ -131,6 +131,8 @@ export function serverOptions (config: Config, logStream?: DestinationStream): F
     },
     ajv: { customOptions: { coerceTypes: 'array', allErrors: true, removeAdditional: false } },
     bodyLimit: config.BODY_LIMIT_BYTES,
+    // A base URL configured with a trailing slash (`https://gw/` + `/odoo/webhook`) still reaches the route.
+    routerOptions: { ignoreDuplicateSlashes: true },
     frameworkErrors: answerUnroutablePath,
     return503OnClosing: true,
     // Also bounds each start-up step (MongoDB's first connection included), which needs far less.
