@@ -2,6 +2,7 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createRequire } from 'node:module'
 import { DEPARTMENTS, type SimDepartment, type SimEmployee } from './employees.js'
+import { answerJsonRpc } from './jsonrpc.js'
 
 /*
  * A fake Odoo 17 that speaks real XML-RPC on loopback: requests are decoded with the `xmlrpc` package's own
@@ -344,6 +345,10 @@ export function createOdooSimulator (options: OdooSimulatorOptions = {}) {
     let answered = false
     res.on('finish', () => { answered = true })
     res.on('close', () => { if (!answered) stats.abortedByClient++ })
+    if (req.method === 'POST' && req.url === '/jsonrpc') {
+      answerJsonRpc(req, res, { common, object: (params) => responseXml(executeKw(params)), stats, employees }).catch(() => { send(res, 500, 'Internal Server Error', 'text/plain') })
+      return
+    }
     const match = /^\/xmlrpc\/2\/(common|object)$/.exec(req.url ?? '')
     if (req.method !== 'POST' || match === null) {
       req.resume()
