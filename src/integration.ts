@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { Db } from 'mongodb'
 import type { Logger } from './lib/logger.js'
+import type { Registry } from 'prom-client'
 import type { TProperties } from 'typebox'
 import type { Config } from './config.js'
 import type { JobKindDefinition } from './jobs/types.js'
@@ -24,6 +25,8 @@ export interface IntegrationDeps {
   log: Logger
   /** Counts calls to this integration's upstream systems for /metrics. */
   upstream: UpstreamMetrics
+  /** The app's Prometheus registry, for the integration's own gauges (named `gateway_<integration>_…`). */
+  metrics: Registry
 }
 
 /** What an integration's clients report about each upstream call (the integration name is added by the core). */

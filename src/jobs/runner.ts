@@ -191,11 +191,11 @@ export function createJobRunner (store: JobStore, locks: Locks, registry: JobReg
       } catch (error) {
         outcome = { ok: false, error: controller.signal.aborted ? controller.signal.reason : error }
       }
-      await progress.settle()
+      const lastProgress = await progress.settle()
       await stopHeartbeat()
 
       if (outcome.ok) {
-        if (await store.succeed(job._id, owner, outcome.value)) {
+        if (await store.succeed(job._id, owner, outcome.value, lastProgress)) {
           jobLog.info({ durationMs: Math.round(performance.now() - started) }, 'job succeeded')
           finish('succeeded')
         } else {
@@ -204,7 +204,7 @@ export function createJobRunner (store: JobStore, locks: Locks, registry: JobReg
         }
         return
       }
-      finish(await recordFailure(job, owner, definition, outcome.error, jobLog))
+      finish(await recordFailure(job, owner, definition, outcome.error, jobLog, lastProgress))
     } finally {
       clearInterval(heartbeat)
       clearTimeout(timeout)
@@ -214,7 +214,7 @@ export function createJobRunner (store: JobStore, locks: Locks, registry: JobReg
     }
   }
 
-  async function recordFailure (job: JobDocument, owner: string, definition: JobKindDefinition, error: unknown, jobLog: Logger): Promise<JobOutcome> {
+  async function recordFailure (job: JobDocument, owner: string, definition: JobKindDefinition, error: unknown, jobLog: Logger, lastProgress: JobProgress | null): Promise<JobOutcome> {
     if (error instanceof JobAbort) {
       switch (error.reason) {
         case 'lease-lost':
@@ -247,12 +247,15 @@ export function createJobRunner (store: JobStore, locks: Locks, registry: JobReg
     if (info.retryable && job.attempts < job.maxAttempts) {
       const retryAfterMs = (error as { retryAfterMs?: number }).retryAfterMs
       const delay = backoffDelay(job.attempts, definition.backoff?.baseMs ?? options.backoff.baseMs, definition.backoff?.maxMs ?? options.backoff.maxMs, retryAfterMs)
-      await store.retryLater(job._id, owner, info, new Date(Date.now() + delay))
+      const runAfter = new Date(Date.now() + delay)
+      // Said where people look (the job's progress), not only in the log: the job is waiting, and until when.
+      const waiting = { done: 0, total: null, message: `waiting to retry until ${runAfter.toISOString()}: attempt ${job.attempts} of ${job.maxAttempts} failed (${info.message})`, updatedAt: new Date() }
+      await store.retryLater(job._id, owner, info, runAfter, waiting)
       jobLog.warn({ err: error, retryInMs: delay }, 'job attempt failed; will retry')
       return 'retry'
     }
     if (info.retryable) info.attemptsExhausted = true
-    await store.fail(job._id, owner, info, partial)
+    await store.fail(job._id, owner, info, partial, lastProgress)
     jobLog.error({ err: error }, 'job failed')
     return 'failed'
   }
@@ -260,10 +263,12 @@ export function createJobRunner (store: JobStore, locks: Locks, registry: JobReg
   /** Coalesces progress updates into at most one write in flight, spaced out a little. */
   function progressWriter (jobId: string, owner: string, jobLog: Logger) {
     let pending: JobProgress | null = null
+    let lastWritten: JobProgress | null = null
     let writing: Promise<void> | null = null
     async function flush (): Promise<void> {
       while (pending !== null) {
         const next = pending
+        lastWritten = next
         pending = null
         await store.recordProgress(jobId, owner, next).catch((err: unknown) => { jobLog.warn({ err }, 'could not record progress') })
         await new Promise((resolve) => setTimeout(resolve, 200))
@@ -275,9 +280,12 @@ export function createJobRunner (store: JobStore, locks: Locks, registry: JobReg
         pending = { done, total, message, updatedAt: new Date() }
         writing ??= flush()
       },
-      async settle (): Promise<void> {
+      /** Stops writing and returns the last progress reported, for the job's final write to keep. */
+      async settle (): Promise<JobProgress | null> {
+        const last = pending ?? lastWritten
         pending = null
         await writing
+        return last
       }
     }
   }

@@ -408,21 +408,23 @@ export function createJobStore (db: Db, defaults: JobDefaults) {
     return r.matchedCount === 1
   }
 
-  async function succeed (id: string, owner: string, result: unknown): Promise<boolean> {
+  /** `progress`: the last step the handler reported, kept on the finished job (null keeps what was written). */
+  async function succeed (id: string, owner: string, result: unknown, progress: JobProgress | null = null): Promise<boolean> {
     const now = new Date()
-    return finish(id, owner, { ...cleared(now), status: 'succeeded', result: result ?? null, error: null, finishedAt: now })
+    return finish(id, owner, { ...cleared(now), status: 'succeeded', result: result ?? null, error: null, finishedAt: now, ...(progress === null ? {} : { progress }) })
   }
 
-  async function fail (id: string, owner: string, error: JobErrorInfo, result?: unknown): Promise<boolean> {
+  async function fail (id: string, owner: string, error: JobErrorInfo, result?: unknown, progress: JobProgress | null = null): Promise<boolean> {
     const now = new Date()
     const set: Partial<JobDocument> = { ...cleared(now), status: 'failed', error, finishedAt: now }
     if (result !== undefined) set.result = result
+    if (progress !== null) set.progress = progress
     return finish(id, owner, set)
   }
 
-  async function retryLater (id: string, owner: string, error: JobErrorInfo, runAfter: Date): Promise<boolean> {
+  async function retryLater (id: string, owner: string, error: JobErrorInfo, runAfter: Date, progress?: JobProgress): Promise<boolean> {
     const r = await jobs.updateOne(owned(id, owner), {
-      $set: { ...cleared(new Date()), status: 'queued', error, runAfter }
+      $set: { ...cleared(new Date()), status: 'queued', error, runAfter, ...(progress === undefined ? {} : { progress }) }
     })
     return r.matchedCount === 1
   }

@@ -41,3 +41,20 @@ export async function withinStorageDeadline<T> (deadlineMs: number, step: () => 
     }
   }
 }
+
+/**
+ * Runs a storage step off the request path (a job's bookkeeping): retried with backoff while the server is busy
+ * or briefly away, for up to `budgetMs`, so a transient error does not fail work that is already done.
+ */
+export async function withStorageRetry<T> (step: () => Promise<T>, budgetMs = 30_000): Promise<T> {
+  const deadline = Date.now() + budgetMs
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await step()
+    } catch (err) {
+      const pause = Math.min(2000, 50 * 2 ** attempt) * (0.5 + Math.random())
+      if (!isRetryableStorageError(err) || Date.now() + pause > deadline) throw err
+      await sleep(pause)
+    }
+  }
+}

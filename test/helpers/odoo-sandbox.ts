@@ -34,6 +34,8 @@ export function odooEnv (sim: { url: string, db: string, login: string, password
     ODOO_CSV_PATH: csvPath,
     ODOO_TIMEOUT_MS: '5000',
     ODOO_EVENTS_DEBOUNCE_MS: '0',
+    ODOO_RETRY_BASE_MS: '50',
+    ODOO_RETRY_MAX_MS: '200',
     SCHEDULER_ENABLED: 'false',
     ...extra
   }

@@ -55,6 +55,7 @@ async function appliedEvents (t: Tap, app: FastifyInstance): Promise<number> {
   }, 120_000, 'every event to be applied')
   const jobs = await db.collection('jobs_done').find({ kind: 'odoo.employee-events' }).toArray()
   t.ok(jobs.every((job) => job.status === 'succeeded'), 'every events job succeeded')
+  if (process.env.DEBUG_TEST !== undefined) console.error(jobs.map((job) => ({ attempts: job.attempts, result: job.result })))
   return jobs.reduce((sum, job) => sum + Number(job.result?.events ?? 0), 0)
 }
 

@@ -294,7 +294,7 @@ t.test('Odoo unreachable: retried, then the payload data is applied and the depa
   const csvPath = join(dir, 'hr.csv')
   writeFileSync(csvPath, 'personalNumber,givenName,familyName,email,department,title,status\n1001,Mitchell,Admin,admin@example.com,Management,CEO,Active\n1002,Old,Name,old@example.com,Sales,Rep,Active\n')
   const sim = await startSimulator(t, { employees: trickyEmployees() })
-  const app = await buildOdooApp(t, { ...odooEnv(sim, csvPath, { ODOO_EVENTS_DEBOUNCE_MS: '1500' }), JOBS_MAX_ATTEMPTS: '2' })
+  const app = await buildOdooApp(t, { ...odooEnv(sim, csvPath, { ODOO_EVENTS_DEBOUNCE_MS: '1500' }), ODOO_RETRY_ATTEMPTS: '2' })
   await sim.close()
   const res = await post(app, { event: 'update', employee_id: 1, data: { name: 'Mitchell  Admin-Smith', work_email: 'mitchell@example.com', job_title: 'Chair', active: false } })
   await post(app, { event: 'update', employee_id: 2 })

@@ -18,6 +18,13 @@ export const odooConfigProperties = {
   ODOO_SYNC_INTERVAL: Type.String({ pattern: DURATION_PATTERN, default: '5m', description: 'How often the full sync runs (`5m`, `1h`, …); `off` disables the schedule.' }),
   ODOO_EVENTS_DEBOUNCE_MS: Type.Integer({ minimum: 0, default: 500, description: 'A webhook-triggered job runs once no event has arrived for this long (every event until then joins it), but see ODOO_EVENTS_MAX_WAIT_MS.' }),
   ODOO_EVENTS_MAX_WAIT_MS: Type.Integer({ minimum: 0, default: 3000, description: 'Longest a webhook-triggered job waits for a quiet moment after it was created: a steady stream of events is still applied this often.' }),
+  ODOO_COMPANY_IDS: Type.String({ default: '', pattern: '^\\s*(\\d+\\s*(,\\s*\\d+\\s*)*)?$', description: 'Comma-separated Odoo company ids whose employees belong in the CSV; empty = every company the API user belongs to. A listed company the user cannot read fails the job at once, naming it.' }),
+  ODOO_DEACTIVATION_GUARD_ROWS: Type.Integer({ minimum: 0, default: 10, description: 'Mass-deactivation guard: a run that would turn more than this many Active rows Inactive (or remove them) AND more than ODOO_DEACTIVATION_GUARD_PERCENT of them writes nothing and fails, until an operator confirms with POST /odoo/sync-csv {"allowMassDeactivation": true}.' }),
+  ODOO_DEACTIVATION_GUARD_PERCENT: Type.Number({ minimum: 0, maximum: 100, default: 5, description: 'The share (percent of the Active rows) the guard also needs exceeded; 100 switches the guard off.' }),
+  ODOO_CSV_FORMULA_GUARD: Type.Boolean({ default: false, description: 'Prefix `\'` to values starting with `=`, `+`, `-`, `@`, tab or CR, so a spreadsheet shows them as text (OWASP CSV injection). Off by default: the IGA tool imports raw values.' }),
+  ODOO_RETRY_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 50, default: 10, description: 'Attempts of an Odoo job when Odoo is unreachable or answers 5xx; with the backoff below the default spans more than 5 minutes (an Odoo restart).' }),
+  ODOO_RETRY_BASE_MS: Type.Integer({ minimum: 0, default: 5000, description: 'First retry delay of an Odoo job; doubles per attempt, with jitter (half to all of it).' }),
+  ODOO_RETRY_MAX_MS: Type.Integer({ minimum: 0, default: 120000, description: 'Longest delay between two attempts of an Odoo job.' }),
   ODOO_WEBHOOK_MAX_EVENTS: Type.Integer({ minimum: 1, maximum: 50000, default: 5000, description: 'Most events one POST /odoo/webhook request may carry (a batch is all-or-nothing).' }),
   ODOO_WEBHOOK_KEY_RETENTION: Type.String({ pattern: DURATION_PATTERN, default: '24h', description: 'How long an applied delivery\'s Idempotency-Key is remembered: a repeat within it answers 200 with the first job; after it, the events are applied again (harmless: they re-read Odoo).' }),
   ODOO_WEBHOOK_SECRET: Type.String({ default: '', description: 'Standard Webhooks secret(s) for POST /odoo/webhook (`whsec_…`, space-separated); empty = signatures not required.' })
@@ -41,6 +48,11 @@ export interface OdooSettings {
   webhookSecret: string
   maxEvents: number
   keyRetentionMs: number
+  /** Companies whose employees belong in the CSV; empty: every company of the API user. */
+  companyIds: number[]
+  guard: { rows: number, percent: number }
+  formulaGuard: boolean
+  retry: { attempts: number, baseMs: number, maxMs: number }
 }
 
 export function odooSettings (config: Config): OdooSettings {
@@ -61,6 +73,10 @@ export function odooSettings (config: Config): OdooSettings {
     maxWaitMs: Number(config.ODOO_EVENTS_MAX_WAIT_MS),
     webhookSecret: String(config.ODOO_WEBHOOK_SECRET),
     maxEvents: Number(config.ODOO_WEBHOOK_MAX_EVENTS),
-    keyRetentionMs: parseDuration(String(config.ODOO_WEBHOOK_KEY_RETENTION)) ?? 0
+    keyRetentionMs: parseDuration(String(config.ODOO_WEBHOOK_KEY_RETENTION)) ?? 0,
+    companyIds: String(config.ODOO_COMPANY_IDS).split(',').map((id) => id.trim()).filter((id) => id !== '').map(Number),
+    guard: { rows: Number(config.ODOO_DEACTIVATION_GUARD_ROWS), percent: Number(config.ODOO_DEACTIVATION_GUARD_PERCENT) },
+    formulaGuard: config.ODOO_CSV_FORMULA_GUARD === true,
+    retry: { attempts: Number(config.ODOO_RETRY_ATTEMPTS), baseMs: Number(config.ODOO_RETRY_BASE_MS), maxMs: Number(config.ODOO_RETRY_MAX_MS) }
   }
 }

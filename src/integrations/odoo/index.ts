@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
+import { Gauge } from 'prom-client'
 import Type from 'typebox'
 import type { Integration } from '../../integration.js'
 import { PermanentError } from '../../jobs/errors.js'
 import type { JobDocument } from '../../jobs/types.js'
 import { triggerJob } from '../../jobs/http.js'
+import { httpError } from '../../lib/http-errors.js'
 import { withinStorageDeadline } from '../../lib/storage-deadline.js'
 import { ErrorResponse, IdempotencyHeaders } from '../../schemas/common.js'
 import { createOdooClient, type OdooClient } from './client.js'
@@ -36,10 +38,23 @@ const WebhookAccepted = Type.Object({
   events: Type.Integer(),
   /** A single-event request's employee. */
   employee_id: Type.Optional(Type.Integer()),
+  /** A single `department` event's department. */
+  department_id: Type.Optional(Type.Integer()),
   jobId: Type.String(),
   status: Type.String(),
   statusUrl: Type.String()
 })
+
+/** `POST /odoo/sync-csv` takes no body, `{}`, or `{"allowMassDeactivation": true}` (an operator's confirmation). */
+function parseSyncBody (body: unknown): boolean {
+  if (body === undefined || body === null) return false
+  if (typeof body !== 'object' || Array.isArray(body)) throw httpError(400, 'body must be a JSON object like {"allowMassDeactivation": true}', [{ field: 'body', message: 'must be an object' }])
+  const extra = Object.keys(body).filter((key) => key !== 'allowMassDeactivation')
+  if (extra.length > 0) throw httpError(400, `unknown field ${extra.join(', ')}; allowed: allowMassDeactivation`, extra.map((field) => ({ field, message: 'is not allowed (allowed: allowMassDeactivation)' })))
+  const value = (body as { allowMassDeactivation?: unknown }).allowMassDeactivation
+  if (value !== undefined && typeof value !== 'boolean') throw httpError(400, 'allowMassDeactivation must be a boolean', [{ field: 'allowMassDeactivation', message: 'must be a boolean' }])
+  return value === true
+}
 
 /**
  * Odoo HR → hr_clean.csv for midPoint: a full sync (scheduled and on demand) and webhook events that are
@@ -48,9 +63,11 @@ const WebhookAccepted = Type.Object({
 export const odooIntegration: Integration = {
   name: 'odoo',
   config: odooConfigProperties,
-  setup ({ config, db, upstream }) {
+  setup ({ config, db, upstream, metrics }) {
     const settings = odooSettings(config)
     const storageDeadlineMs = Number(config.STORAGE_REQUEST_TIMEOUT_MS)
+    // Long enough to ride out an Odoo restart (minutes), with backoff and jitter.
+    const retry = { maxAttempts: settings.retry.attempts, backoff: { baseMs: settings.retry.baseMs, maxMs: settings.retry.maxMs } }
     const store = createOdooStore(db)
     let client: OdooClient | null = null
     const getClient = (): OdooClient => {
@@ -59,6 +76,13 @@ export const odooIntegration: Integration = {
       return client
     }
     const service = createOdooService({ settings, store, client: getClient })
+    // Read at scrape time from MongoDB, so every instance reports the same truth.
+    new Gauge({
+      name: 'gateway_odoo_deactivations_blocked',
+      help: 'Active rows the last Odoo run would have deactivated when the mass-deactivation guard stopped it; 0 once a run writes again.',
+      registers: [metrics],
+      async collect () { this.set((await store.getState())?.lastBlocked?.count ?? 0) }
+    })
 
     // What this instance's webhook intake knows (see routes): the queued events job its batches join, with the
     // earliest it can start, and when it last stored events.
@@ -82,12 +106,14 @@ export const odooIntegration: Integration = {
           description: 'Reads every hr.employee from Odoo and rewrites hr_clean.csv when it changed.',
           exclusive: CSV_LOCK,
           timeoutMs: 15 * 60_000,
+          ...retry,
           handler: (ctx) => service.fullSync(ctx)
         },
         'odoo.employee-events': {
           description: 'Applies every pending webhook event: one search_read for the changed employees, one CSV rewrite.',
           exclusive: CSV_LOCK,
           timeoutMs: 5 * 60_000,
+          ...retry,
           holdUntil: holdEvents,
           handler: (ctx) => service.applyEvents(ctx)
         }
@@ -164,8 +190,13 @@ export const odooIntegration: Integration = {
             response: { 200: SyncAccepted, 202: SyncAccepted, 400: ErrorResponse }
           }
         }, async (request, reply) => {
-          const { body, created } = await triggerJob(request, reply, 'odoo.sync-csv', {}, { dedupeKey: 'manual' })
-          return { success: true, message: created ? 'HR CSV sync queued' : 'HR CSV sync already queued; this request joined it', ...body }
+          const allowMassDeactivation = parseSyncBody(request.body)
+          // A confirmed run never joins an unconfirmed one (nor the other way round): each has its own dedupe key.
+          const { body, created } = allowMassDeactivation
+            ? await triggerJob(request, reply, 'odoo.sync-csv', { allowMassDeactivation: true }, { dedupeKey: 'manual-confirmed' })
+            : await triggerJob(request, reply, 'odoo.sync-csv', {}, { dedupeKey: 'manual' })
+          const what = allowMassDeactivation ? 'HR CSV sync (mass deactivation confirmed)' : 'HR CSV sync'
+          return { success: true, message: created ? `${what} queued` : `${what} already queued; this request joined it`, ...body }
         })
 
         app.post('/odoo/webhook', {
@@ -186,6 +217,7 @@ export const odooIntegration: Integration = {
             _id: key === null ? randomUUID() : index === 0 ? `delivery:${key}` : `delivery:${key}#${index}`,
             event: item.event,
             employeeId: item.employeeId,
+            ...(item.departmentId === undefined ? {} : { departmentId: item.departmentId }),
             data: item.data,
             receivedAt,
             appliedAt: null
@@ -197,13 +229,13 @@ export const odooIntegration: Integration = {
           const statusUrl = `/jobs/${answer.jobId}`
           reply.code(answer.repeat ? 200 : 202).header('location', statusUrl)
           const single = parsed.batch ? null : parsed.items[0] as WebhookItem
-          const what = single === null ? `${answer.events} events` : `Employee ${single.employeeId}: ${single.event}`
+          const what = single === null ? `${answer.events} events` : single.departmentId !== undefined ? `Department ${single.departmentId}: renamed or moved` : `Employee ${single.employeeId}: ${single.event}`
           return {
             success: true,
             message: `${what} ${answer.repeat ? 'accepted before (repeated delivery)' : 'accepted'}; hr_clean.csv is updated by job ${answer.jobId}`,
             timestamp: receivedAt.toISOString(),
             events: answer.events,
-            ...(single === null ? {} : { employee_id: single.employeeId }),
+            ...(single === null ? {} : single.departmentId === undefined ? { employee_id: single.employeeId } : { department_id: single.departmentId }),
             jobId: answer.jobId,
             status: answer.status,
             statusUrl

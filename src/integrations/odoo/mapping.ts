@@ -6,7 +6,7 @@ export const CSV_COLUMNS = ['personalNumber', 'givenName', 'familyName', 'email'
 export type CsvRow = [string, string, string, string, string, string, string]
 
 /** The `hr.employee` fields the gateway reads. */
-export const EMPLOYEE_FIELDS = ['name', 'work_email', 'job_title', 'department_id', 'active'] as const
+export const EMPLOYEE_FIELDS = ['name', 'work_email', 'job_title', 'department_id', 'company_id', 'active'] as const
 
 /** An employee as Odoo's `search_read` returns it: `false` for empty fields, `[id, name]` many2ones. */
 export interface OdooEmployee {
@@ -15,6 +15,7 @@ export interface OdooEmployee {
   work_email?: string | false
   job_title?: string | false
   department_id?: [number, string] | false
+  company_id?: [number, string] | false
   active?: boolean
 }
 
@@ -64,12 +65,36 @@ export function toCsvRow (employee: OdooEmployee, offset: number): CsvRow {
   ]
 }
 
+export interface CsvOptions {
+  /** Prefix `'` to values a spreadsheet would run as a formula (OWASP "CSV injection"); off by default. */
+  formulaGuard?: boolean
+}
+
+// eslint-disable-next-line no-control-regex
+const LINE_BREAKS = /\r\n|[\r\n\u2028\u2029]/g
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/g
+const FORMULA_START = /^[=+\-@\t\r]/
+
 /**
- * Rows sorted by personalNumber (numerically), serialised by csv-stringify with RFC 4180 quoting (fields with
- * a comma, quote, CR or LF are quoted, quotes doubled), LF line ends; the header first unless told otherwise.
+ * A value as the CSV carries it: line breaks become a space (every record stays on one line, as the IGA tool's
+ * importer expects), other control characters are removed, and with the formula guard a leading `=`, `+`, `-`,
+ * `@`, tab or CR gets a `'` in front so a spreadsheet shows the text instead of running it.
  */
-export function renderCsv (rows: CsvRow[], header = true): string {
+export function cleanValue (value: string, options: CsvOptions = {}): string {
+  if (value === '') return value
+  const clean = value.replace(LINE_BREAKS, ' ').replace(CONTROL_CHARACTERS, '')
+  return options.formulaGuard === true && FORMULA_START.test(clean) ? `'${clean}` : clean
+}
+
+/**
+ * Rows sorted by personalNumber (numerically), each value cleaned (see cleanValue), serialised by
+ * csv-stringify with RFC 4180 quoting (fields with a comma or quote are quoted, quotes doubled), LF line ends;
+ * the header first unless told otherwise.
+ */
+export function renderCsv (rows: CsvRow[], header = true, options: CsvOptions = {}): string {
   rows.sort((a, b) => Number(a[0]) - Number(b[0]))
   if (rows.length === 0) return header ? `${CSV_COLUMNS.join(',')}\n` : ''
-  return stringify(rows, { header, columns: [...CSV_COLUMNS], record_delimiter: '\n' })
+  const cleaned = rows.map((row) => row.map((value) => cleanValue(value, options)))
+  return stringify(cleaned, { header, columns: [...CSV_COLUMNS], record_delimiter: '\n' })
 }

@@ -3,10 +3,12 @@ import { setImmediate } from 'node:timers/promises'
 import pLimit from 'p-limit'
 import { PermanentError, RetryableError, errorMessage, isRetryable } from '../../jobs/errors.js'
 import type { JobContext } from '../../jobs/types.js'
+import { withStorageRetry } from '../../lib/storage-deadline.js'
 import type { OdooSettings } from './config.js'
 import type { OdooClient } from './client.js'
 import { readCsvFileRows, writeStreamIfChanged } from './csv-file.js'
 import { EMPLOYEE_FIELDS, STATUS_ACTIVE, STATUS_INACTIVE, odooId, renderCsv, splitName, toCsvRow, type CsvRow, type OdooEmployee } from './mapping.js'
+import { blockedDeactivation, countCompanies, readCompanyScope, type CompanyScope } from './safety.js'
 import type { EmployeeEventDocument, OdooStore } from './store.js'
 
 /** Events one job applies at most; more stay pending for the next job. */
@@ -27,20 +29,22 @@ function chunk<T> (items: T[], size: number): T[][] {
 
 /** Full sync and event application: both rebuild hr_clean.csv and write it only when it changed. */
 export function createOdooService ({ settings, store, client }: OdooServiceDeps) {
-  const context = { lang: 'en_US', active_test: !settings.includeArchived }
+  const csvOptions = { formulaGuard: settings.formulaGuard }
+  const render = (rows: CsvRow[], header = true): string => renderCsv(rows, header, csvOptions)
 
   /** Reads employees by id list, a page per call, `concurrency` pages at once; rows come back compact. */
-  async function readByIds (ids: number[], ctx: JobContext, archived: boolean, onPage?: (done: number) => void): Promise<Map<number, CsvRow>> {
+  async function readByIds (ids: number[], ctx: JobContext, scope: CompanyScope, onPage?: (done: number) => void): Promise<Map<number, CsvRow>> {
     const odoo = client()
     const limit = pLimit(settings.concurrency)
     const rows = new Map<number, CsvRow>()
     let done = 0
     await Promise.all(chunk(ids, settings.pageSize).map((page) => limit(async () => {
       ctx.signal.throwIfAborted()
-      const employees = await odoo.executeKw<OdooEmployee[]>('hr.employee', 'search_read', [[['id', 'in', page]]], {
+      const employees = await odoo.executeKw<OdooEmployee[]>('hr.employee', 'search_read', [[...scope.domain, ['id', 'in', page]]], {
         fields: [...EMPLOYEE_FIELDS],
         order: 'id asc',
-        context: { ...context, active_test: !archived }
+        // Archived included: an event for an archived employee turns its row Inactive.
+        context: { ...scope.context, active_test: false }
       }, { signal: ctx.signal })
       if (!Array.isArray(employees)) throw new PermanentError('Odoo search_read did not return a list')
       for (const employee of employees) {
@@ -62,9 +66,11 @@ export function createOdooService ({ settings, store, client }: OdooServiceDeps)
     const started = performance.now()
     const fetchStartedAt = new Date()
     const odoo = client()
+    ctx.progress(0, null, 'connecting to Odoo')
     const version = await odoo.version({ signal: ctx.signal })
-    await odoo.authenticate({ signal: ctx.signal })
-    const rawIds = await odoo.executeKw<unknown[]>('hr.employee', 'search', [[]], { order: 'id asc', context }, { signal: ctx.signal })
+    const scope = await readCompanyScope(odoo, settings, ctx.signal)
+    const context = { ...scope.context, active_test: !settings.includeArchived }
+    const rawIds = await odoo.executeKw<unknown[]>('hr.employee', 'search', [scope.domain], { order: 'id asc', context }, { signal: ctx.signal })
     if (!Array.isArray(rawIds)) throw new PermanentError('Odoo search did not return a list of ids')
     const ids = [...new Set(rawIds.map(odooId).filter((id): id is number => id !== null))].sort((a, b) => a - b)
     if (ids.length === 0) {
@@ -73,19 +79,27 @@ export function createOdooService ({ settings, store, client }: OdooServiceDeps)
       throw new PermanentError(`Odoo returned no employees; refusing to write an empty HR CSV (${kept})`, { code: 'ODOO_EMPTY' })
     }
     const present = new Set(ids)
-    const kept = settings.deleteMode === 'inactive'
-      ? (await readCsvFileRows(settings.csvPath, (row) => !present.has(Number(row[0]) - settings.offset))) ?? []
-      : []
+    // One pass over the current file: which rows are Active now (for the guard), which are no longer in Odoo.
+    const activeNow = new Set<string>()
+    const gone: CsvRow[] = []
+    await readCsvFileRows(settings.csvPath, (row) => {
+      if (row[6] === STATUS_ACTIVE) activeNow.add(row[0])
+      if (!present.has(Number(row[0]) - settings.offset)) gone.push(row)
+      return false
+    })
+    const deactivated = gone.filter((row) => row[6] === STATUS_ACTIVE).map((row) => row[0])
+    const kept = settings.deleteMode === 'inactive' ? gone : []
     for (const row of kept) row[6] = STATUS_INACTIVE
     kept.sort((a, b) => Number(a[0]) - Number(b[0]))
     let keptIndex = 0
 
     const pages = chunk(ids, settings.pageSize)
     const limit = pLimit(settings.concurrency)
+    const perCompany = new Map<number, number>()
     let fetched = 0
     let vanished = 0
     const outcome = await writeStreamIfChanged(settings.csvPath, async (write) => {
-      await write(renderCsv([]))
+      await write(render([]))
       const ready = new Map<number, CsvRow[]>()
       let nextPage = 0
       /** Writes every page that is next in order, merging kept rows into their sorted place. */
@@ -95,7 +109,7 @@ export function createOdooService ({ settings, store, client }: OdooServiceDeps)
           const lastKey = (pages[nextPage]?.at(-1) ?? 0) + settings.offset
           while (keptIndex < kept.length && Number((kept[keptIndex] as CsvRow)[0]) < lastKey) rows.push(kept[keptIndex++] as CsvRow)
           nextPage++
-          if (rows.length > 0) await write(renderCsv(rows, false))
+          if (rows.length > 0) await write(render(rows, false))
         }
       }
       let writing = Promise.resolve()
@@ -111,7 +125,9 @@ export function createOdooService ({ settings, store, client }: OdooServiceDeps)
             context
           }, { signal: ctx.signal })
           if (!Array.isArray(employees)) throw new PermanentError('Odoo search_read did not return a list')
+          countCompanies(employees, perCompany)
           const rows = employees.map((employee) => toCsvRow(employee, settings.offset))
+          for (const row of rows) if (row[6] === STATUS_INACTIVE && activeNow.has(row[0])) deactivated.push(row[0])
           fetched += rows.length
           vanished += page.length - rows.length
           ready.set(index, rows)
@@ -124,7 +140,7 @@ export function createOdooService ({ settings, store, client }: OdooServiceDeps)
         }
       })))
       await writing
-      if (keptIndex < kept.length) await write(renderCsv(kept.slice(keptIndex), false))
+      if (keptIndex < kept.length) await write(render(kept.slice(keptIndex), false))
       if (vanished > 0 && settings.deleteMode === 'inactive') {
         // Deleted between `search` and `search_read`: their rows must be kept as Inactive, which the next
         // attempt does (they are then absent from `search`). Nothing is written by this one.
@@ -132,16 +148,19 @@ export function createOdooService ({ settings, store, client }: OdooServiceDeps)
       }
       // Inside the write, so that it is abandoned: a file of kept rows alone (or none) never replaces the CSV.
       if (fetched === 0) throw new PermanentError('Odoo returned no employee records; the existing CSV was kept', { code: 'ODOO_EMPTY' })
+      await refuseMassDeactivation(ctx, deactivated, activeNow.size)
     })
-    const coveredEvents = await store.removeReceivedBefore(fetchStartedAt)
+    const coveredEvents = await withStorageRetry(() => store.removeReceivedBefore(fetchStartedAt))
     const durationMs = Math.round(performance.now() - started)
     const rows = fetched + kept.length
-    await store.recordSync({ kind: 'full', jobId: ctx.job._id, rows, hash: outcome.hash, written: outcome.written, durationMs, at: new Date() })
+    await withStorageRetry(() => store.recordSync({ kind: 'full', jobId: ctx.job._id, rows, hash: outcome.hash, written: outcome.written, durationMs, at: new Date() }))
     ctx.progress(ids.length, ids.length, outcome.written ? 'CSV written' : 'CSV unchanged')
     return {
       employees: fetched,
       rows,
       keptInactive: kept.length,
+      deactivated: deactivated.length,
+      companies: scope.companies.map((company) => ({ ...company, employees: perCompany.get(company.id) ?? 0 })),
       written: outcome.written,
       hash: outcome.hash,
       durationMs,
@@ -150,11 +169,24 @@ export function createOdooService ({ settings, store, client }: OdooServiceDeps)
     }
   }
 
+  /**
+   * The mass-deactivation guard: throws (so nothing is written) when a run would turn more Active rows
+   * Inactive, or remove them, than the configured limits allow, unless this job was confirmed by an operator.
+   */
+  async function refuseMassDeactivation (ctx: JobContext, deactivated: string[], activeRows: number): Promise<void> {
+    const blocked = blockedDeactivation(deactivated, activeRows, settings.guard, ctx.params.allowMassDeactivation === true)
+    if (blocked === null) return
+    await store.recordBlocked({ jobId: ctx.job._id, at: new Date(), count: deactivated.length, activeRows, sample: blocked.sample })
+    ctx.progress(0, null, 'stopped by the mass-deactivation guard')
+    throw new PermanentError(blocked.message, { code: 'ODOO_MASS_DEACTIVATION', result: { deactivated: deactivated.length, activeRows, sample: blocked.sample } })
+  }
+
   /** Last resort when Odoo stays unreachable: the payloads' own fields, keeping each row's department. */
   function applyPayloads (rows: Map<string, CsvRow>, events: EmployeeEventDocument[]): { applied: number, skipped: number[] } {
     let applied = 0
     const skipped: number[] = []
     for (const event of events) {
+      if (event.departmentId !== undefined) continue // a department's rows need Odoo: nothing in the payload
       const key = String(event.employeeId + settings.offset)
       const row = rows.get(key)
       if (event.event === 'delete') {
@@ -189,6 +221,23 @@ export function createOdooService ({ settings, store, client }: OdooServiceDeps)
     return { applied, skipped }
   }
 
+  /** Every employee (archived too) of these departments and their sub-departments, by Odoo id. */
+  async function readDepartments (departmentIds: number[], ctx: JobContext, scope: CompanyScope): Promise<Map<number, CsvRow>> {
+    const rows = new Map<number, CsvRow>()
+    if (departmentIds.length === 0) return rows
+    const employees = await client().executeKw<OdooEmployee[]>('hr.employee', 'search_read', [[...scope.domain, ['department_id', 'child_of', departmentIds]]], {
+      fields: [...EMPLOYEE_FIELDS],
+      order: 'id asc',
+      context: { ...scope.context, active_test: false }
+    }, { signal: ctx.signal })
+    if (!Array.isArray(employees)) throw new PermanentError('Odoo search_read did not return a list')
+    for (const employee of employees) {
+      const id = odooId(employee.id)
+      if (id !== null) rows.set(id, toCsvRow(employee, settings.offset))
+    }
+    return rows
+  }
+
   async function applyEvents (ctx: JobContext): Promise<Record<string, unknown>> {
     const started = performance.now()
     const events = await store.pendingEvents(MAX_EVENTS_PER_JOB)
@@ -201,12 +250,19 @@ export function createOdooService ({ settings, store, client }: OdooServiceDeps)
       const full = await fullSync(ctx)
       return { events: full.coveredEvents, ...full, fullSyncInstead: 'no HR CSV existed yet' }
     }
-    const ids = [...new Set(events.map((e) => e.employeeId))]
+    const departmentIds = [...new Set(events.flatMap((e) => e.departmentId === undefined ? [] : [e.departmentId]))]
+    let ids = [...new Set(events.filter((e) => e.departmentId === undefined).map((e) => e.employeeId))]
     let fetched: Map<number, CsvRow> | null = null
     let fallbackReason: string | null = null
     try {
-      await client().authenticate({ signal: ctx.signal })
-      fetched = await readByIds(ids, ctx, true)
+      ctx.progress(0, null, 'reading the changed employees from Odoo')
+      const scope = await readCompanyScope(client(), settings, ctx.signal)
+      fetched = await readByIds(ids, ctx, scope)
+      // A renamed department changes the rows of everyone in it (and in its sub-departments).
+      for (const [id, row] of await readDepartments(departmentIds, ctx, scope)) {
+        fetched.set(id, row)
+        if (!ids.includes(id)) ids.push(id)
+      }
     } catch (err) {
       const lastAttempt = ctx.job.attempts >= ctx.job.maxAttempts
       if (!isRetryable(err) || !lastAttempt || ctx.signal.aborted) throw err
@@ -217,6 +273,7 @@ export function createOdooService ({ settings, store, client }: OdooServiceDeps)
     // meanwhile are not held up by one long synchronous parse or render.
     const rows = new Map<string, CsvRow>()
     for (const row of (await readCsvFileRows(settings.csvPath, () => true)) ?? []) rows.set(row[0], row)
+    const activeBefore = [...rows.values()].filter((row) => row[6] === STATUS_ACTIVE).map((row) => row[0])
     let updated = 0
     let missing = 0
     let fallback: { applied: number, skipped: number[] } | null = null
@@ -240,21 +297,28 @@ export function createOdooService ({ settings, store, client }: OdooServiceDeps)
     } else {
       fallback = applyPayloads(rows, events)
     }
+    const deactivated = activeBefore.filter((key) => rows.get(key)?.[6] !== STATUS_ACTIVE)
+    await refuseMassDeactivation(ctx, deactivated, activeBefore.length)
     const sorted = [...rows.values()].sort((a, b) => Number(a[0]) - Number(b[0]))
+    ctx.progress(0, null, 'writing the CSV')
     const outcome = await writeStreamIfChanged(settings.csvPath, async (write) => {
-      await write(renderCsv([]))
+      await write(render([]))
       for (let i = 0; i < sorted.length; i += 1000) {
-        await write(renderCsv(sorted.slice(i, i + 1000), false))
+        await write(render(sorted.slice(i, i + 1000), false))
         await setImmediate()
       }
     })
-    await store.removeApplied(events)
-    await store.purgeDeliveries(new Date(Date.now() - settings.keyRetentionMs))
+    // The CSV is written: a busy database must not fail the job now (its events would be applied again).
+    await withStorageRetry(() => store.removeApplied(events))
+    await withStorageRetry(() => store.purgeDeliveries(new Date(Date.now() - settings.keyRetentionMs)))
     const durationMs = Math.round(performance.now() - started)
-    await store.recordSync({ kind: 'events', jobId: ctx.job._id, rows: rows.size, hash: outcome.hash, written: outcome.written, durationMs, at: new Date() })
+    await withStorageRetry(() => store.recordSync({ kind: 'events', jobId: ctx.job._id, rows: rows.size, hash: outcome.hash, written: outcome.written, durationMs, at: new Date() }))
+    ctx.progress(events.length, events.length, outcome.written ? 'CSV written' : 'CSV unchanged')
     return {
       events: events.length,
       employees: ids.length,
+      departments: departmentIds.length,
+      deactivated: deactivated.length,
       updated,
       missing,
       rows: rows.size,

@@ -2,7 +2,7 @@ import type { Collection, Db } from 'mongodb'
 import { ensureIndexes } from '../../lib/indexes.js'
 import { insertManyOnce } from '../../lib/mongo-errors.js'
 
-export const WEBHOOK_EVENTS = ['create', 'update', 'delete', 'archive'] as const
+export const WEBHOOK_EVENTS = ['create', 'update', 'delete', 'archive', 'department'] as const
 export type WebhookEvent = typeof WEBHOOK_EVENTS[number]
 
 /** The optional payload n8n sends along; used only when Odoo cannot be reached. */
@@ -17,7 +17,10 @@ export interface EventData {
 export interface EmployeeEventDocument {
   _id: string
   event: WebhookEvent
+  /** The changed employee; 0 for a `department` event. */
   employeeId: number
+  /** A `department` event's department: its employees (and its sub-departments') are read again. */
+  departmentId?: number
   data: EventData | null
   receivedAt: Date
   /**
@@ -44,8 +47,19 @@ export interface SyncFacts {
   at: Date
 }
 
+/** A run the mass-deactivation guard stopped. */
+export interface BlockedRun {
+  jobId: string
+  at: Date
+  count: number
+  activeRows: number
+  sample: string[]
+}
+
 interface StateDocument {
   _id: string
+  /** The last run stopped by the mass-deactivation guard, until a run writes the CSV again. */
+  lastBlocked?: BlockedRun | null
   rewrites: number
   lastWriteAt: Date | null
   lastFullSync: SyncFacts | null
@@ -155,18 +169,22 @@ export function createOdooStore (db: Db) {
     await state.updateOne(
       { _id: STATE_ID },
       {
-        $set: { [facts.kind === 'full' ? 'lastFullSync' : 'lastEvents']: facts, ...(facts.written ? { lastWriteAt: facts.at } : {}) },
+        $set: { [facts.kind === 'full' ? 'lastFullSync' : 'lastEvents']: facts, lastBlocked: null, ...(facts.written ? { lastWriteAt: facts.at } : {}) },
         $inc: { rewrites: facts.written ? 1 : 0 }
       },
       { upsert: true }
     )
   }
 
+  async function recordBlocked (run: BlockedRun): Promise<void> {
+    await state.updateOne({ _id: STATE_ID }, { $set: { lastBlocked: run }, $setOnInsert: { rewrites: 0, lastWriteAt: null, lastFullSync: null, lastEvents: null } }, { upsert: true })
+  }
+
   async function getState (): Promise<StateDocument | null> {
     return state.findOne({ _id: STATE_ID })
   }
 
-  return { events, init, findDeliveries, assignJob, redirectBatch, jobsOf, removeIds, purgeDeliveries, addEvents, pendingEvents, newestPendingAt, countPending, removeApplied, removeReceivedBefore, recordSync, getState }
+  return { events, init, findDeliveries, assignJob, redirectBatch, jobsOf, removeIds, purgeDeliveries, addEvents, pendingEvents, newestPendingAt, countPending, removeApplied, removeReceivedBefore, recordSync, recordBlocked, getState }
 }
 
 export type OdooStore = ReturnType<typeof createOdooStore>

@@ -4,7 +4,10 @@ import { WEBHOOK_EVENTS, type EventData, type WebhookEvent } from './store.js'
 
 export interface WebhookItem {
   event: WebhookEvent
+  /** 0 for a `department` event. */
   employeeId: number
+  /** A `department` event's department. */
+  departmentId?: number
   data: EventData | null
 }
 
@@ -36,12 +39,17 @@ function parseItem (body: unknown, path: string): WebhookItem {
   const allowed = `must be one of ${WEBHOOK_EVENTS.join(', ')}`
   if (event === undefined) throw invalid(path, 'event', `is required (${WEBHOOK_EVENTS.join(', ')})`)
   if (typeof event !== 'string' || !(WEBHOOK_EVENTS as readonly string[]).includes(event)) throw invalid(path, 'event', allowed)
-  const raw = body.employee_id
-  if (raw === undefined) throw invalid(path, 'employee_id', 'is required')
+  if (event === 'department') return { event, employeeId: 0, departmentId: parseId(body.department_id, path, 'department_id'), data: null }
+  return { event: event as WebhookEvent, employeeId: parseId(body.employee_id, path, 'employee_id'), data: parseData(body.data, path) }
+}
+
+/** An Odoo id: a positive integer or a numeric string (n8n templates send both); booleans and floats are refused. */
+function parseId (raw: unknown, path: string, field: string): number {
+  if (raw === undefined) throw invalid(path, field, 'is required')
   const numeric = typeof raw === 'number' || (typeof raw === 'string' && /^\s*\d{1,15}\s*$/.test(raw))
-  const employeeId = numeric ? odooId(typeof raw === 'string' ? raw.trim() : raw) : null
-  if (employeeId === null) throw invalid(path, 'employee_id', 'must be a positive integer or a numeric string')
-  return { event: event as WebhookEvent, employeeId, data: parseData(body.data, path) }
+  const id = numeric ? odooId(typeof raw === 'string' ? raw.trim() : raw) : null
+  if (id === null) throw invalid(path, field, 'must be a positive integer or a numeric string')
+  return id
 }
 
 function parseData (value: unknown, path: string): EventData | null {

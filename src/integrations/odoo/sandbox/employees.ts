@@ -14,6 +14,13 @@ export interface SimEmployee {
   parent_id: number | false
   active: boolean
   private_email?: string | false
+  /** res.company id (default 1). */
+  company_id?: number
+}
+
+export interface SimCompany {
+  id: number
+  name: string
 }
 
 export const DEPARTMENTS: SimDepartment[] = [

@@ -1,7 +1,7 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createRequire } from 'node:module'
-import { DEPARTMENTS, type SimDepartment, type SimEmployee } from './employees.js'
+import { DEPARTMENTS, type SimCompany, type SimDepartment, type SimEmployee } from './employees.js'
 import { answerJsonRpc } from './jsonrpc.js'
 
 /*
@@ -36,6 +36,14 @@ export interface OdooSimulatorOptions {
   port?: number
   /** Fields that need HR rights (reading them gives fault 4). */
   restrictedFields?: string[]
+  /** Companies (default one, id 1). Employees belong to company 1 unless they say otherwise. */
+  companies?: SimCompany[]
+  /**
+   * The companies the API user belongs to (default all), the first being its current company. As in Odoo, a
+   * call sees the employees of the companies in its context's `allowed_company_ids`, or of the current company
+   * alone when the context names none; naming a company the user is not in is an AccessError.
+   */
+  userCompanyIds?: number[]
 }
 
 export interface SimulatorStats {
@@ -54,7 +62,7 @@ class Fault extends Error {
   }
 }
 
-const EMPLOYEE_FIELDS = new Set(['id', 'name', 'work_email', 'job_title', 'department_id', 'parent_id', 'active', 'private_email', 'display_name'])
+const EMPLOYEE_FIELDS = new Set(['id', 'name', 'work_email', 'job_title', 'department_id', 'parent_id', 'active', 'private_email', 'display_name', 'company_id'])
 
 function traceback (line: string): string {
   return `Traceback (most recent call last):\n  File "/usr/lib/python3/dist-packages/odoo/addons/base/controllers/rpc.py", line 150, in xmlrpc_2\n    response = self._xmlrpc(service)\n  File "/usr/lib/python3/dist-packages/odoo/service/model.py", line 62, in dispatch\n    res = execute_kw(db, uid, *params[3:])\n${line}\n`
@@ -95,7 +103,11 @@ export function createOdooSimulator (options: OdooSimulatorOptions = {}) {
   let password = options.password ?? 'secret-api-key'
   const uid = options.uid ?? 7
   const restricted = new Set(options.restrictedFields ?? ['private_email'])
-  const departments = new Map<number, SimDepartment>((options.departments ?? DEPARTMENTS).map((d) => [d.id, d]))
+  const departments = new Map<number, SimDepartment>((options.departments ?? DEPARTMENTS).map((d) => [d.id, { ...d }]))
+  const companies = new Map<number, SimCompany>((options.companies ?? [{ id: 1, name: 'YourCompany' }]).map((c) => [c.id, c]))
+  let userCompanyIds = options.userCompanyIds ?? [...companies.keys()]
+  /** Until when the server is "restarting" (502 from the proxy in front), then how many slow first answers. */
+  const restart = { downUntil: 0, slowCalls: 0, slowMs: 0 }
   const employees = new Map<number, SimEmployee>()
   const xmlCache = new Map<number, Map<string, string>>()
   let sortedIds: number[] | null = null
@@ -135,6 +147,13 @@ export function createOdooSimulator (options: OdooSimulatorOptions = {}) {
     if (d === undefined) return `hr.department,${id}`
     return d.parentId === null ? d.name : `${departmentName(d.parentId)} / ${d.name}`
   }
+  /** Whether department `id` is `root` or one of its sub-departments. */
+  function descends (id: number, root: number): boolean {
+    for (let current: number | null | undefined = id; current != null; current = departments.get(current)?.parentId) {
+      if (current === root) return true
+    }
+    return false
+  }
   function employeeName (id: number): string {
     return employees.get(id)?.name ?? `hr.employee,${id}`
   }
@@ -144,6 +163,7 @@ export function createOdooSimulator (options: OdooSimulatorOptions = {}) {
       case 'id': return e.id
       case 'display_name': return e.name
       case 'department_id': return e.department_id === false ? false : [e.department_id, departmentName(e.department_id)]
+      case 'company_id': return [e.company_id ?? 1, companies.get(e.company_id ?? 1)?.name ?? `res.company,${e.company_id ?? 1}`]
       case 'parent_id': return e.parent_id === false ? false : [e.parent_id, employeeName(e.parent_id)]
       default: return (e as unknown as Record<string, unknown>)[field] ?? false
     }
@@ -187,6 +207,7 @@ export function createOdooSimulator (options: OdooSimulatorOptions = {}) {
       case '<': return (a as number) < (value as number)
       case '<=': return (a as number) <= (value as number)
       case 'ilike': return typeof a === 'string' && a.toLowerCase().includes(String(value).toLowerCase())
+      case 'child_of': return typeof a === 'number' && (Array.isArray(value) ? value : [value]).some((root) => descends(a, Number(root)))
       default: throw new Fault(1, traceback(`ValueError: Invalid leaf ['${field}', '${operator}', ${JSON.stringify(value)}]`))
     }
   }
@@ -224,9 +245,20 @@ export function createOdooSimulator (options: OdooSimulatorOptions = {}) {
     return { predicate: (e) => terms.every((t) => t(e)), mentionsActive, idsOnly }
   }
 
+  /** The companies a call may see (its context's allowed_company_ids, else the user's current company). */
+  function visibleCompanies (context: Record<string, unknown>): Set<number> {
+    const asked = context.allowed_company_ids
+    if (!Array.isArray(asked) || asked.length === 0) return new Set(userCompanyIds.slice(0, 1))
+    const wanted = asked.map(Number)
+    if (wanted.some((id) => !userCompanyIds.includes(id))) throw new Fault(4, 'Access to unauthorized or invalid companies.')
+    return new Set(wanted)
+  }
+
   function search (domain: unknown, kwargs: Record<string, unknown>): SimEmployee[] {
     const { predicate, mentionsActive, idsOnly } = compileDomain(domain)
     const context = (kwargs.context ?? {}) as Record<string, unknown>
+    // Odoo's multi-company record rule: only the employees of the companies in the call's context.
+    const visible = visibleCompanies(context)
     // Odoo adds ('active', '=', True) unless active_test is false or the domain names `active` itself.
     const activeFilter = context.active_test !== false && !mentionsActive
     let found: SimEmployee[]
@@ -240,6 +272,7 @@ export function createOdooSimulator (options: OdooSimulatorOptions = {}) {
       }
     }
     if (activeFilter) found = found.filter((e) => e.active)
+    found = found.filter((e) => visible.has(e.company_id ?? 1))
     const order = String(kwargs.order ?? 'name')
     const [orderField = 'name', direction = 'asc'] = order.trim().split(/\s+/)
     if (!['id', 'name'].includes(orderField)) throw new Fault(1, traceback(`ValueError: Invalid "order" specified (${order})`))
@@ -263,8 +296,9 @@ export function createOdooSimulator (options: OdooSimulatorOptions = {}) {
     if (dbName !== db) throw new Fault(1, traceback(`psycopg2.OperationalError: connection to server failed: FATAL:  database "${String(dbName)}" does not exist`))
     if (callerUid !== uid || secret !== password) throw new Fault(3, 'Access Denied')
     if (typeof method !== 'string' || method.startsWith('_')) throw new Fault(1, traceback(`Exception: Private methods (such as ${String(method)}) cannot be called remotely.`))
-    if (model !== 'hr.employee') throw new Fault(2, `Object ${String(model)} doesn't exist`)
     const kw = kwargs ?? {}
+    if (model === 'res.users' || model === 'res.company' || model === 'hr.department') return otherModel(model, method, args, kw)
+    if (model !== 'hr.employee') throw new Fault(2, `Object ${String(model)} doesn't exist`)
     switch (method) {
       case 'search':
         return valueXml(search(args[0] ?? [], kw).map((e) => e.id))
@@ -285,6 +319,33 @@ export function createOdooSimulator (options: OdooSimulatorOptions = {}) {
       default:
         throw new Fault(2, `The method '${method}' does not exist on the model 'hr.employee'`)
     }
+  }
+
+  /** The few other models the gateway (and n8n's workflow) read: the API user, companies, departments. */
+  function otherModel (model: string, method: string, args: unknown[], kw: Record<string, unknown>): string {
+    const wanted = (Array.isArray(args[0]) ? args[0] : [args[0]]).map(Number)
+    if (model === 'res.users' && method === 'read') {
+      // A user may read its own record.
+      return valueXml(wanted.filter((id) => id === uid).map((id) => ({ id, company_ids: userCompanyIds, company_id: [userCompanyIds[0] ?? 1, companies.get(userCompanyIds[0] ?? 1)?.name ?? ''] })))
+    }
+    if (model === 'res.company' && method === 'read') {
+      if (wanted.some((id) => !userCompanyIds.includes(id))) throw new Fault(4, 'Access to unauthorized or invalid companies.')
+      return valueXml(wanted.flatMap((id) => { const c = companies.get(id); return c === undefined ? [] : [{ id, name: c.name }] }))
+    }
+    if (model === 'hr.department' && (method === 'search_read' || method === 'read')) {
+      const all = [...departments.values()].sort((a, b) => a.id - b.id)
+      const list = method === 'read' ? all.filter((d) => wanted.includes(d.id)) : all
+      return valueXml(list.map((d) => ({ id: d.id, name: d.name, complete_name: departmentName(d.id), parent_id: d.parentId === null ? false : [d.parentId, departmentName(d.parentId)] })))
+    }
+    throw new Fault(2, `The method '${method}' does not exist on the model '${model}'`)
+  }
+
+  /** Renames a department: every employee in it or below it now shows the new name (no employee changed). */
+  function renameDepartment (id: number, name: string): void {
+    const department = departments.get(id)
+    if (department === undefined) throw new Error(`no department ${id}`)
+    department.name = name
+    xmlCache.clear()
   }
 
   function common (method: string, params: unknown[]): string {
@@ -330,6 +391,8 @@ export function createOdooSimulator (options: OdooSimulatorOptions = {}) {
       case 'fail': failures.push(...(body.failures as Failure[])); break
       case 'delay': delayMs = Number(body.ms ?? 0); break
       case 'password': password = String(body.password); break
+      case 'renameDepartment': renameDepartment(Number(body.id), String(body.name)); break
+      case 'restart': restartFor(Number(body.downMs ?? 0), Number(body.slowCalls ?? 0), Number(body.slowMs ?? 0)); break
       case 'stats': break
       default: send(res, 400, JSON.stringify({ error: 'unknown action' }), 'application/json'); return
     }
@@ -365,6 +428,12 @@ export function createOdooSimulator (options: OdooSimulatorOptions = {}) {
           return
         }
         stats.calls[method] = (stats.calls[method] ?? 0) + 1
+        // Restarting: the proxy in front answers 502 until Odoo is back, whose first answers are slow.
+        if (Date.now() < restart.downUntil) { send(res, 502, HTML_502, 'text/html'); return }
+        if (restart.slowCalls > 0) {
+          restart.slowCalls--
+          await new Promise((resolve) => setTimeout(resolve, restart.slowMs))
+        }
         const failure = takeFailure(method)
         if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs))
         if (failure !== undefined) {
@@ -391,6 +460,11 @@ export function createOdooSimulator (options: OdooSimulatorOptions = {}) {
   })
   server.keepAliveTimeout = 5000
 
+  /** An Odoo restart: 502 for `downMs`, then the next `slowCalls` answers take `slowMs` each. */
+  function restartFor (downMs: number, slowCalls = 0, slowMs = 0): void {
+    Object.assign(restart, { downUntil: Date.now() + downMs, slowCalls, slowMs })
+  }
+
   return {
     server,
     employees,
@@ -410,6 +484,11 @@ export function createOdooSimulator (options: OdooSimulatorOptions = {}) {
     warm (fields: string[]) { for (const e of employees.values()) recordXml(e, fields.filter((f) => f !== 'id')) },
     /** Delay before every answer. */
     setDelay (ms: number) { delayMs = ms },
+    renameDepartment,
+    restartFor,
+    companies,
+    /** Changes the companies the API user belongs to (the first is its current company). */
+    setUserCompanies (ids: number[]) { userCompanyIds = [...ids] },
     url: '',
     async listen (port = options.port ?? 0, host = '127.0.0.1'): Promise<string> {
       await new Promise<void>((resolve) => server.listen(port, host, resolve))
