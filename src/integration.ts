@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { Db } from 'mongodb'
 import type { Logger } from './lib/logger.js'
+import type { RequestStorage } from './lib/storage-deadline.js'
 import type { Registry } from 'prom-client'
 import type { TProperties } from 'typebox'
 import type { Config } from './config.js'
@@ -27,6 +28,8 @@ export interface IntegrationDeps {
   upstream: UpstreamMetrics
   /** The app's Prometheus registry, for the integration's own gauges (named `gateway_<integration>_…`). */
   metrics: Registry
+  /** Storage steps on request paths: 503 with Retry-After instead of waiting on a busy or absent MongoDB. */
+  storage: RequestStorage
 }
 
 /** What an integration's clients report about each upstream call (the integration name is added by the core). */

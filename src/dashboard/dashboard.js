@@ -9,7 +9,13 @@
  * field, whose file is posted as multipart/form-data (part `file`, keeping its name).
  */
 const ACTIONS = {
-  odoo: { title: 'Odoo', label: 'Run CSV sync now', route: 'odoo/sync-csv' },
+  odoo: {
+    title: 'Odoo',
+    label: 'Run CSV sync now',
+    route: 'odoo/sync-csv',
+    // Only after checking why the guard stopped a run: lets this one sync deactivate many people.
+    fields: [{ name: 'allowMassDeactivation', label: 'Allow mass deactivation (confirm a run the guard stopped)', type: 'checkbox' }]
+  },
   tracos: {
     title: 'TracOS',
     label: 'Run now',

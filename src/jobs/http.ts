@@ -15,12 +15,13 @@ export async function triggerJob (
   const header = request.headers['idempotency-key']
   // A verified Standard Webhooks `webhook-id` stays the same across the sender's retries: the natural key.
   const idempotencyKey = options.idempotencyKey ?? (typeof header === 'string' && header !== '' ? header : undefined) ?? request.webhookId ?? undefined
-  const result = await request.server.jobs.enqueue(kind, params, {
+  // A busy or absent MongoDB answers 503 with Retry-After instead of holding the caller (nothing is acknowledged).
+  const result = await request.server.storage.request(() => request.server.jobs.enqueue(kind, params, {
     trigger: 'api',
     requestId: request.id,
     ...options,
     ...(idempotencyKey === undefined ? {} : { idempotencyKey })
-  })
+  }))
   const statusUrl = `/jobs/${result.job._id}`
   reply.code(result.reusedBy === 'idempotency' ? 200 : 202).header('location', statusUrl)
   return { ...result, body: { jobId: result.job._id, status: result.job.status, statusUrl } }

@@ -11,6 +11,25 @@ export function storageUnavailable (deadlineMs: number): Error {
     `nothing was acknowledged, send it again in ${STORAGE_RETRY_AFTER_S} s`, undefined, { 'retry-after': String(STORAGE_RETRY_AFTER_S) })
 }
 
+/** How long a request waits for storage the driver already knows to be unreachable (then 503). */
+export const UNREACHABLE_WAIT_MS = 1000
+
+/** Storage steps on request paths: quick 503s while MongoDB is away, retries while it is busy. */
+export interface RequestStorage {
+  /** Runs a step within the request deadline (see withinStorageDeadline). */
+  request: <T>(step: () => Promise<T>) => Promise<T>
+  /** False from the moment the driver lost its server until it has one again. */
+  reachable: () => boolean
+}
+
+export function createRequestStorage (deadlineMs: number, reachable: () => boolean): RequestStorage {
+  return {
+    // Storage known to be away: wait a second for it to come back, not the whole deadline.
+    request: (step) => withinStorageDeadline(reachable() ? deadlineMs : Math.min(deadlineMs, UNREACHABLE_WAIT_MS), step),
+    reachable
+  }
+}
+
 /**
  * Runs a storage step on a request's path: retried with backoff while the server answers busy or is briefly
  * away, and given up at the deadline with a 503 (Retry-After) instead of holding the caller. A write still in

@@ -9,7 +9,7 @@ export default fp<{ integrations: Integration[] }>(async (app, opts) => {
   for (const integration of opts.integrations) {
     const log = app.log.child({ integration: integration.name })
     const upstream: UpstreamMetrics = { record: (call) => { app.metrics.upstreamCall(integration.name, call) } }
-    const parts = await integration.setup({ config: app.config, db: app.mongo.db, log, upstream, metrics: app.metrics.registry })
+    const parts = await integration.setup({ config: app.config, db: app.mongo.db, log, upstream, metrics: app.metrics.registry, storage: app.storage })
     for (const [kind, definition] of Object.entries(parts.jobs ?? {})) {
       if (!kind.startsWith(`${integration.name}.`)) throw new Error(`job kind ${kind} must start with "${integration.name}."`)
       app.jobs.registry.define(kind, definition)

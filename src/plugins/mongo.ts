@@ -1,10 +1,25 @@
 import fp from 'fastify-plugin'
 import { MongoClient, type Db } from 'mongodb'
+import { createRequestStorage, type RequestStorage } from '../lib/storage-deadline.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     mongo: { client: MongoClient, db: Db }
+    /** Storage steps on request paths: 503 with Retry-After instead of waiting on a busy or absent MongoDB. */
+    storage: RequestStorage
   }
+}
+
+/**
+ * Whether the driver sees a server it can use, from its topology events: false as soon as an operation or a
+ * heartbeat finds the server gone, true again when a heartbeat reaches it (every 500 ms while it is away).
+ */
+function trackReachability (client: MongoClient): () => boolean {
+  let reachable = true
+  client.on('topologyDescriptionChanged', (event) => {
+    reachable = [...event.newDescription.servers.values()].some((server) => server.type !== 'Unknown')
+  })
+  return () => reachable
 }
 
 /** How long a MongoDB operation waits for a reachable server before it fails (the driver's server selection). */
@@ -33,6 +48,7 @@ export function redactUri (uri: string): string {
 export default fp(async (app) => {
   const mongo = await connectMongo(app.config.MONGODB_URI, app.config.MONGODB_DB)
   app.decorate('mongo', mongo)
+  app.decorate('storage', createRequestStorage(app.config.STORAGE_REQUEST_TIMEOUT_MS, trackReachability(mongo.client)))
   // Registered first, so this hook runs last on close: everything else can still write while shutting down.
   app.addHook('onClose', async () => { await mongo.client.close() })
 }, { name: 'mongo', dependencies: ['config'] })

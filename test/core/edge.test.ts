@@ -18,7 +18,7 @@ function captureLogs (): { stream: Writable, text: () => string } {
 }
 
 /** Routes open without a key (they hold no data), with the status an anonymous request gets here. */
-const OPEN_ROUTES: Record<string, number> = { '/health': 200, '/dashboard': 200, '/dashboard/:file': 404 }
+const OPEN_ROUTES: Record<string, number> = { '/health': 200, '/ready': 200, '/dashboard': 200, '/dashboard/:file': 404 }
 
 t.test('every route needs a key; read keys cannot trigger; /health and the dashboard page are open', async (t) => {
   const app = await build(t, { env: noRunner })
@@ -46,7 +46,7 @@ t.test('every route needs a key; read keys cannot trigger; /health and the dashb
 
 t.test('METRICS_PUBLIC and DOCS_PUBLIC open their routes', async (t) => {
   const closed = await build(t, { env: noRunner })
-  for (const url of ['/ready', '/metrics', '/docs', '/openapi.yaml']) {
+  for (const url of ['/metrics', '/docs', '/openapi.yaml']) {
     t.equal((await closed.inject({ url })).statusCode, 401, `${url} closed by default`)
   }
   const open = await build(t, { env: { ...noRunner, METRICS_PUBLIC: 'true', DOCS_PUBLIC: 'true' } })
@@ -185,11 +185,18 @@ t.test('/ready answers 503 when MongoDB is unreachable, 200 otherwise; responses
 
   proxy.close()
   for (const socket of sockets) socket.destroy()
-  const down = await app.inject({ url: '/ready', headers: authHeaders('read') })
-  t.equal(down.statusCode, 503)
+  const asked = performance.now()
+  const down = await app.inject({ url: '/ready' })
+  t.equal(down.statusCode, 503, 'a probe without a key learns it at once')
+  t.ok(performance.now() - asked < 5_000, `answered in ${Math.round(performance.now() - asked)} ms, not after the driver's 10 s`)
   t.match(down.json(), { status: 'not ready', checks: { mongodb: { ok: false } } })
   t.same(specProblems('GET', '/ready', down), [])
   t.equal((await app.inject({ url: '/health' })).statusCode, 200, 'still alive')
+  const triggered = performance.now()
+  const refused = await app.inject({ method: 'POST', url: '/fixture/trigger', headers: authHeaders(), payload: { kind: 'fixture.noop' } })
+  t.equal(refused.statusCode, 503, 'a trigger route answers 503 while storage is away')
+  t.ok(Number(refused.headers['retry-after']) > 0, 'with Retry-After')
+  t.ok(performance.now() - triggered < 5_000, `within about a second (${Math.round(performance.now() - triggered)} ms)`)
 
   // The runner's next claim now waits for a server that is gone (10 s of server selection): shutting down
   // does not wait for it beyond the drain (2 s in tests).

@@ -7,7 +7,6 @@ import { PermanentError } from '../../jobs/errors.js'
 import type { JobDocument } from '../../jobs/types.js'
 import { triggerJob } from '../../jobs/http.js'
 import { httpError } from '../../lib/http-errors.js'
-import { withinStorageDeadline } from '../../lib/storage-deadline.js'
 import { ErrorResponse, IdempotencyHeaders } from '../../schemas/common.js'
 import { createOdooClient, type OdooClient } from './client.js'
 import { odooConfigProperties, odooSettings } from './config.js'
@@ -63,9 +62,8 @@ function parseSyncBody (body: unknown): boolean {
 export const odooIntegration: Integration = {
   name: 'odoo',
   config: odooConfigProperties,
-  setup ({ config, db, upstream, metrics }) {
+  setup ({ config, db, upstream, metrics, storage: requestStorage }) {
     const settings = odooSettings(config)
-    const storageDeadlineMs = Number(config.STORAGE_REQUEST_TIMEOUT_MS)
     // Long enough to ride out an Odoo restart (minutes), with backoff and jitter.
     const retry = { maxAttempts: settings.retry.attempts, backoff: { baseMs: settings.retry.baseMs, maxMs: settings.retry.maxMs } }
     const store = createOdooStore(db)
@@ -128,7 +126,7 @@ export const odooIntegration: Integration = {
       async routes (app: FastifyInstance) {
         /** Every webhook joins the one queued events job, or makes it: due one debounce from now (or the longest wait, if shorter). */
         const eventsJobOptions = () => ({ trigger: 'webhook' as const, dedupeKey: 'pending', runAfter: new Date(Date.now() + Math.min(settings.debounceMs, settings.maxWaitMs)) })
-        const storage = <T>(step: () => Promise<T>): Promise<T> => withinStorageDeadline(storageDeadlineMs, step)
+        const storage = requestStorage.request
 
         // Which job takes a batch of stored events, at the least cost on the ack path. A job that is still
         // queued once the batch is stored reads it when it runs. Known facts decide without a query when they
