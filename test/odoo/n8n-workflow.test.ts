@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import t from 'tap'
+import { parseWebhookBody } from '../../src/integrations/odoo/webhook.js'
 
 /*
  * The shipped n8n workflow (docker/n8n/odoo-employee-webhook.json), checked as a file: n8n is not needed.
@@ -40,6 +41,8 @@ const ALLOWED: Record<string, number[]> = {
   // Version 2: `filters.filter`, `authentication` and a comma-separated `fieldsList` (version 1 has none of these).
   'n8n-nodes-base.odoo': [2],
   'n8n-nodes-base.splitInBatches': [3],
+  // Version 3.x: `mode: append` with `numberInputs`, and requiredInputs 1 (runs when either input has items).
+  'n8n-nodes-base.merge': [3, 3.1, 3.2],
   'n8n-nodes-base.aggregate': [1],
   'n8n-nodes-base.httpRequest': [4, 4.1, 4.2, 4.3, 4.4, 4.5]
 }
@@ -70,6 +73,31 @@ function incoming (target: string): Array<[string, number]> {
     }
   }
   return found
+}
+/** The Odoo node reading this model. */
+function odooReading (model: string): WorkflowNode {
+  const found = nodesOfType('n8n-nodes-base.odoo').filter((n) => (n.parameters.customResource as { value?: unknown } | undefined)?.value === model)
+  if (found.length !== 1) throw new Error(`expected exactly one Odoo node reading ${model}, found ${found.length}`)
+  return found[0] as WorkflowNode
+}
+/** The nodes `source` feeds: [target, target input index]. */
+function outgoing (source: string): Array<[string, number]> {
+  return (workflow.connections[source]?.main ?? []).flatMap((links) => (links ?? []).map((link): [string, number] => [link.node, link.index]))
+}
+/** The only node fed by `source`. */
+function next (source: string): WorkflowNode {
+  const targets = outgoing(source)
+  if (targets.length !== 1) throw new Error(`${source} feeds ${targets.length} nodes`)
+  return byName(targets[0]?.[0] as string) as WorkflowNode
+}
+type Assignment = { name: string, value: unknown, type: string }
+function assignmentsOf (node: WorkflowNode): Assignment[] {
+  return (node.parameters.assignments as { assignments: Assignment[] }).assignments
+}
+/** What a Set node (manual mapping, no other fields) makes of one item. */
+function mapItem (node: WorkflowNode, $json: Record<string, unknown>): Record<string, unknown> {
+  if (node.parameters.includeOtherFields !== false) throw new Error(`${node.name} passes the Odoo record's other fields on`)
+  return Object.fromEntries(assignmentsOf(node).map((a) => [a.name, String(a.value).startsWith('=') ? evaluate(expression(a.value)[0], { $json }) : a.value]))
 }
 /** `={{ js }}rest` → [js, rest]. */
 function expression (value: unknown): [string, string] {
@@ -117,7 +145,7 @@ t.test('retries are node settings within what n8n applies (2-5 tries, at most 5 
     t.ok((node.waitBetweenTries ?? 1000) >= 0 && (node.waitBetweenTries ?? 1000) <= 5000, `${node.name}: waitBetweenTries ${node.waitBetweenTries}`)
   }
   t.equal(only('n8n-nodes-base.httpRequest').retryOnFail, true, 'the gateway request is retried')
-  t.equal(only('n8n-nodes-base.odoo').retryOnFail, true, 'the Odoo read is retried')
+  for (const odoo of nodesOfType('n8n-nodes-base.odoo')) t.equal(odoo.retryOnFail, true, `${odoo.name}: the Odoo read is retried`)
 })
 
 t.test('the HTTP Request node uses only options its typeVersion has, and a Header Auth credential', async (t) => {
@@ -153,7 +181,7 @@ t.test('the gateway URL comes from the Settings node and a trailing slash is str
 })
 
 t.test('the Odoo read includes archived employees and the mapping turns active === false into archive', async (t) => {
-  const odoo = only('n8n-nodes-base.odoo')
+  const odoo = odooReading('hr.employee')
   t.equal(odoo.parameters.authentication, 'odooApi', 'username/password over /jsonrpc (the API-key mode needs Odoo 19+)')
   t.type(odoo.credentials?.odooApi?.id, 'string')
   t.equal(odoo.parameters.resource, 'custom')
@@ -175,15 +203,67 @@ t.test('the Odoo read includes archived employees and the mapping turns active =
   t.match(String(since?.value), /lookbackMinutes/, 'the window comes from Settings')
   t.match(String(since?.value), /toUTC\(\)[\s\S]*yyyy-MM-dd HH:mm:ss/, 'Odoo\'s UTC datetime format')
 
-  const mapper = workflow.nodes.find((n) => n.type === 'n8n-nodes-base.set' && n.name !== 'Settings') as WorkflowNode
-  const assignments = (mapper.parameters.assignments as { assignments: Array<{ name: string, value: unknown, type: string }> }).assignments
-  const of = (name: string) => expression(assignments.find((a) => a.name === name)?.value)[0]
+  const mapper = next(odoo.name)
+  t.equal(mapper.type, 'n8n-nodes-base.set')
   const record = (active: boolean) => ({ id: 12, name: 'Ada Lovelace', work_email: false, job_title: 'Engineer', active, write_date: '2026-01-01 10:00:00' })
-  t.equal(evaluate(of('event'), { $json: record(false) }), 'archive')
-  t.equal(evaluate(of('event'), { $json: record(true) }), 'update')
-  t.equal(evaluate(of('employee_id'), { $json: record(true) }), 12)
-  t.same(evaluate(of('data'), { $json: record(false) }), { name: 'Ada Lovelace', work_email: false, job_title: 'Engineer', active: false })
+  t.same(mapItem(mapper, record(false)), { event: 'archive', employee_id: 12, data: { name: 'Ada Lovelace', work_email: false, job_title: 'Engineer', active: false } })
+  t.same(mapItem(mapper, record(true)), { event: 'update', employee_id: 12, data: { name: 'Ada Lovelace', work_email: false, job_title: 'Engineer', active: true } })
   t.same(incoming(mapper.name), [[odoo.name, 0]], 'the mapping reads the Odoo records')
+})
+
+t.test('departments changed in the same window (archived too) become department events', async (t) => {
+  const employees = odooReading('hr.employee')
+  const departments = odooReading('hr.department')
+  t.equal(departments.parameters.authentication, 'odooApi')
+  t.same(departments.credentials, employees.credentials, 'the same Odoo credential')
+  t.equal(departments.parameters.resource, 'custom')
+  t.same(departments.parameters.customResource, { __rl: true, value: 'hr.department', mode: 'id' })
+  t.equal(departments.parameters.operation, 'getAll')
+  t.equal(departments.parameters.returnAll, true)
+  t.same(incoming(departments.name), [['Settings', 0]], 'started by Settings, beside the employee read')
+  t.same(incoming(employees.name), [['Settings', 0]])
+
+  const filters = (departments.parameters.filters as { filter: Array<{ fieldName: string, operator: string, value: string }> }).filter
+  const employeeFilters = (employees.parameters.filters as { filter: Array<{ fieldName: string, operator: string, value: string }> }).filter
+  const since = filters.find((f) => f.fieldName === 'write_date')
+  t.equal(since?.operator, 'greaterOrEqual', 'write_date >= the start of the window')
+  t.equal(since?.value, employeeFilters.find((f) => f.fieldName === 'write_date')?.value, 'the same window as the employees')
+  const active = filters.find((f) => f.fieldName === 'active')
+  t.equal(active?.operator, 'in')
+  t.same(String(active?.value).split(',').map((v) => Number(v.trim())).sort(), [0, 1], 'archived departments too: their employees keep them and show their name')
+  t.same(filters.map((f) => f.fieldName).sort(), ['active', 'write_date'], 'nothing else')
+
+  const mapper = next(departments.name)
+  t.equal(mapper.type, 'n8n-nodes-base.set')
+  t.same(incoming(mapper.name), [[departments.name, 0]])
+  t.same(mapItem(mapper, { id: 3, name: 'Research', complete_name: 'Engineering / Research', active: true, write_date: '2026-01-01 10:00:00' }), { event: 'department', department_id: 3 })
+  t.equal(assignmentsOf(mapper).find((a) => a.name === 'department_id')?.type, 'number')
+})
+
+t.test('employee and department events join one list before the batching, so a run sends one request', async (t) => {
+  const merge = only('n8n-nodes-base.merge')
+  const loop = only('n8n-nodes-base.splitInBatches')
+  t.equal(merge.parameters.mode, 'append', 'append: every item of both inputs, employees first')
+  t.equal(merge.parameters.numberInputs ?? 2, 2)
+  const employeeEvents = next(odooReading('hr.employee').name).name
+  const departmentEvents = next(odooReading('hr.department').name).name
+  t.same(incoming(merge.name).sort(), [[departmentEvents, 0], [employeeEvents, 0]].sort())
+  t.same(outgoing(employeeEvents), [[merge.name, 0]], 'employee events on input 1')
+  t.same(outgoing(departmentEvents), [[merge.name, 1]], 'department events on input 2')
+  t.same(outgoing(merge.name), [[loop.name, 0]], 'the merged list goes to the batching')
+  t.same(outgoing('Settings').map(([node]) => node).sort(), [odooReading('hr.department').name, odooReading('hr.employee').name].sort(), 'Settings starts both reads')
+
+  // The request the run sends, from one employee change and one department change, is one the gateway accepts.
+  const events = [
+    mapItem(byName(employeeEvents) as WorkflowNode, { id: 12, name: 'Ada Lovelace', work_email: 'ada@example.com', job_title: 'Engineer', active: true }),
+    mapItem(byName(departmentEvents) as WorkflowNode, { id: 3, name: 'Research' })
+  ]
+  const [body] = expression(only('n8n-nodes-base.httpRequest').parameters.jsonBody)
+  const sent = JSON.parse(String(evaluate(body, { $json: { events } })))
+  t.same(sent, { events: [{ event: 'update', employee_id: 12, data: { name: 'Ada Lovelace', work_email: 'ada@example.com', job_title: 'Engineer', active: true } }, { event: 'department', department_id: 3 }] })
+  const parsed = parseWebhookBody(sent, GATEWAY_MAX_EVENTS)
+  t.equal(parsed.batch, true)
+  t.match(parsed.items, [{ event: 'update', employeeId: 12 }, { event: 'department', departmentId: 3 }], 'the gateway\'s own parser accepts both kinds in one batch')
 })
 
 t.test('one aggregated request per run (at most 5,000 events each), keyed the same across retries', async (t) => {
@@ -196,18 +276,18 @@ t.test('one aggregated request per run (at most 5,000 events each), keyed the sa
   t.same(incoming(aggregate.name), [[loop.name, 1]], 'the aggregate takes the loop output of the batching node')
   const batchSize = Number(loop.parameters.batchSize)
   t.ok(batchSize >= 1 && batchSize <= GATEWAY_MAX_EVENTS, `batches of ${batchSize}`)
-  t.same(incoming(loop.name).map(([source]) => source).sort(), [http.name, workflow.nodes.find((n) => n.type === 'n8n-nodes-base.set' && n.name !== 'Settings')?.name].sort(), 'fed by the mapping, and by the request for the next batch')
+  t.same(incoming(loop.name).map(([source]) => source).sort(), [http.name, only('n8n-nodes-base.merge').name].sort(), 'fed by the merged events, and by the request for the next batch')
   t.same(workflow.connections[loop.name]?.main?.[0] ?? [], [], 'nothing hangs off the done output')
 
   const [body] = expression(http.parameters.jsonBody)
-  const events = [{ event: 'update', employee_id: 1 }, { event: 'archive', employee_id: 2 }]
+  const events = [{ event: 'update', employee_id: 1 }, { event: 'archive', employee_id: 2 }, { event: 'department', department_id: 3 }]
   t.same(JSON.parse(String(evaluate(body, { $json: { events } }))), { events }, 'the body is {"events": [...]}')
 
   const headers = (http.parameters.headerParameters as { parameters: Array<{ name: string, value: string }> }).parameters
   t.same(headers.map((h) => h.name), ['Idempotency-Key'])
   const key = String(headers[0]?.value)
   t.match(key, /\$execution\.id/, 'the key names the execution (the same on every retry of the node)')
-  t.match(key, /\$json\.events/, 'and the batch it carries (different batches, different keys)')
+  t.match(key, /\$json\.events/, 'and the whole batch it carries, department events included (different batches, different keys)')
   t.notMatch(key, /\$now|\$today|Date\.now|Math\.random|\$runIndex/, 'nothing that changes between retries')
 })
 
