@@ -7,6 +7,8 @@ import { JobAbort, errorMessage, isRetryable } from './errors.js'
 import type { Locks } from './locks.js'
 import type { JobRegistry } from './registry.js'
 import type { JobStore } from './store.js'
+import { isRetryableStorageError } from '../lib/mongo-errors.js'
+import { withStorageRetry } from '../lib/storage-deadline.js'
 import type { HoldUntil, JobContext, JobDocument, JobErrorInfo, JobKindDefinition, JobProgress } from './types.js'
 
 export interface RunnerOptions {
@@ -49,6 +51,11 @@ const LOCK_BUSY_DELAY_MS = 1000
  */
 export function createJobRunner (store: JobStore, locks: Locks, registry: JobRegistry, options: RunnerOptions) {
   const { instanceId, concurrency, pollIntervalMs, leaseMs, log } = options
+  /**
+   * A job's final state write (and a hand-back), retried while MongoDB is busy or briefly away, within half a
+   * lease: the work is done, and a write given up on would let the lease expire and the job run again.
+   */
+  const settle = <T>(step: () => Promise<T>): Promise<T> => withStorageRetry(step, leaseMs / 2)
   const events = new EventEmitter<RunnerEvents>()
   const active = new Map<string, ActiveJob>()
   let state: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle'
@@ -195,7 +202,7 @@ export function createJobRunner (store: JobStore, locks: Locks, registry: JobReg
       await stopHeartbeat()
 
       if (outcome.ok) {
-        if (await store.succeed(job._id, owner, outcome.value, lastProgress)) {
+        if (await settle(() => store.succeed(job._id, owner, outcome.value, lastProgress))) {
           jobLog.info({ durationMs: Math.round(performance.now() - started) }, 'job succeeded')
           finish('succeeded')
         } else {
@@ -221,19 +228,20 @@ export function createJobRunner (store: JobStore, locks: Locks, registry: JobReg
           jobLog.warn('job lease lost; another runner owns the job now')
           return 'lease-lost'
         case 'shutdown':
+          // Not retried: shutting down must not wait for a MongoDB that is gone (the lease expires instead).
           await store.release(job._id, owner)
           jobLog.warn('job interrupted by shutdown and returned to the queue')
           return 'released'
         case 'lock-lost':
-          await store.release(job._id, owner, new Date(Date.now() + LOCK_BUSY_DELAY_MS))
+          await settle(() => store.release(job._id, owner, new Date(Date.now() + LOCK_BUSY_DELAY_MS)))
           jobLog.warn({ lock: definition.exclusive }, 'exclusive lock lost; job interrupted and returned to the queue')
           return 'released'
         case 'cancelled':
-          await store.markCancelled(job._id, owner)
+          await settle(() => store.markCancelled(job._id, owner))
           jobLog.info('job cancelled')
           return 'cancelled'
         case 'timeout':
-          await store.fail(job._id, owner, { message: error.message, code: 'JOB_TIMEOUT', retryable: false })
+          await settle(() => store.fail(job._id, owner, { message: error.message, code: 'JOB_TIMEOUT', retryable: false }))
           jobLog.error(error.message)
           return 'failed'
       }
@@ -241,7 +249,8 @@ export function createJobRunner (store: JobStore, locks: Locks, registry: JobReg
     const info: JobErrorInfo = {
       message: errorMessage(error),
       code: typeof (error as { code?: unknown })?.code === 'string' ? (error as { code: string }).code : 'HANDLER_ERROR',
-      retryable: isRetryable(error)
+      // MongoDB busy or briefly away inside a handler clears on its own: another attempt, not a failure.
+      retryable: isRetryable(error) || isRetryableStorageError(error)
     }
     const partial = (error as { result?: unknown } | null)?.result
     if (info.retryable && job.attempts < job.maxAttempts) {
@@ -250,12 +259,12 @@ export function createJobRunner (store: JobStore, locks: Locks, registry: JobReg
       const runAfter = new Date(Date.now() + delay)
       // Said where people look (the job's progress), not only in the log: the job is waiting, and until when.
       const waiting = { done: 0, total: null, message: `waiting to retry until ${runAfter.toISOString()}: attempt ${job.attempts} of ${job.maxAttempts} failed (${info.message})`, updatedAt: new Date() }
-      await store.retryLater(job._id, owner, info, runAfter, waiting)
+      await settle(() => store.retryLater(job._id, owner, info, runAfter, waiting))
       jobLog.warn({ err: error, retryInMs: delay }, 'job attempt failed; will retry')
       return 'retry'
     }
     if (info.retryable) info.attemptsExhausted = true
-    await store.fail(job._id, owner, info, partial, lastProgress)
+    await settle(() => store.fail(job._id, owner, info, partial, lastProgress))
     jobLog.error({ err: error }, 'job failed')
     return 'failed'
   }

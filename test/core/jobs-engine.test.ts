@@ -106,6 +106,14 @@ t.test('a retryable failure is retried with backoff, then succeeds', async (t) =
   t.same(done.result, { attempts: 3 })
 })
 
+t.test('MongoDB busy inside a handler (SQLITE_BUSY) is another attempt, not a handler error', async (t) => {
+  const app = await build(t)
+  const { job } = await app.jobs.enqueue('fixture.storage-busy', { failTimes: 1 })
+  const done = await waitForStatus(app, job._id, ['succeeded', 'failed'])
+  t.equal(done.status, 'succeeded', JSON.stringify(done.error))
+  t.equal(done.attempts, 2)
+})
+
 t.test('retryable failures stop at maxAttempts and say so', async (t) => {
   const app = await build(t)
   const { job } = await app.jobs.enqueue('fixture.flaky', { failTimes: 10 })

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
+import { MongoServerError } from 'mongodb'
 import type { FastifyInstance } from 'fastify'
 import Type from 'typebox'
 import type { Integration } from '../../src/integration.js'
@@ -57,6 +58,14 @@ export const fixtureIntegration: Integration = {
           maxAttempts: 4,
           async handler ({ job, params }) {
             if (job.attempts <= Number(params.failTimes ?? 0)) throw new RetryableError(`flaky failure ${job.attempts}`, { code: 'FLAKY' })
+            return { attempts: job.attempts }
+          }
+        },
+        // What FerretDB on SQLite answers a writer while another holds the database: clears on its own.
+        'fixture.storage-busy': {
+          maxAttempts: 4,
+          async handler ({ job, params }) {
+            if (job.attempts <= Number(params.failTimes ?? 0)) throw new MongoServerError({ message: 'database is locked (5) (SQLITE_BUSY)', code: 1, codeName: 'InternalError' })
             return { attempts: job.attempts }
           }
         },
