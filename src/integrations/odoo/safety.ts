@@ -20,9 +20,11 @@ function ids (value: unknown): number[] {
 }
 
 /**
- * Odoo scopes records to the companies in the caller's context, and without `allowed_company_ids` that is the
- * API user's current company alone: everyone else would look deleted. So every read names the companies: the
- * configured ones (each must be one of the user's), else all the user belongs to.
+ * Odoo scopes records to the companies in the caller's context (`allowed_company_ids`; Odoo 17 falls back to
+ * all of the user's companies, a web session to the ones ticked in the company switcher). Every read names them
+ * explicitly, so what is exported never hangs on that: the configured companies (each must be one of the
+ * user's), else all the user belongs to. Employees of a company the user is not in stay invisible, which is
+ * what the guard and the per-company counts in the result are for.
  */
 export async function readCompanyScope (odoo: OdooClient, settings: OdooSettings, signal: AbortSignal): Promise<CompanyScope> {
   const uid = await odoo.authenticate({ signal })

@@ -39,9 +39,10 @@ export interface OdooSimulatorOptions {
   /** Companies (default one, id 1). Employees belong to company 1 unless they say otherwise. */
   companies?: SimCompany[]
   /**
-   * The companies the API user belongs to (default all), the first being its current company. As in Odoo, a
-   * call sees the employees of the companies in its context's `allowed_company_ids`, or of the current company
-   * alone when the context names none; naming a company the user is not in is an AccessError.
+   * The companies the API user belongs to (default all), the first being its current company. As in Odoo 17
+   * (odoo/api.py, Environment.companies), a call sees the employees of the companies in its context's
+   * `allowed_company_ids`, or of every company the user belongs to when the context names none; naming a company
+   * the user is not in is an AccessError. Employees of other companies are invisible either way.
    */
   userCompanyIds?: number[]
 }
@@ -245,10 +246,10 @@ export function createOdooSimulator (options: OdooSimulatorOptions = {}) {
     return { predicate: (e) => terms.every((t) => t(e)), mentionsActive, idsOnly }
   }
 
-  /** The companies a call may see (its context's allowed_company_ids, else the user's current company). */
+  /** The companies a call may see (its context's allowed_company_ids, else all of the user's). */
   function visibleCompanies (context: Record<string, unknown>): Set<number> {
     const asked = context.allowed_company_ids
-    if (!Array.isArray(asked) || asked.length === 0) return new Set(userCompanyIds.slice(0, 1))
+    if (!Array.isArray(asked) || asked.length === 0) return new Set(userCompanyIds)
     const wanted = asked.map(Number)
     if (wanted.some((id) => !userCompanyIds.includes(id))) throw new Fault(4, 'Access to unauthorized or invalid companies.')
     return new Set(wanted)
