@@ -4,15 +4,13 @@ import { copyFile, link, mkdir, open, readdir, rename, stat, unlink } from 'node
 import { dirname, join } from 'node:path'
 import { exists } from '../../lib/free-name.js'
 import { syncDirectory } from '../../lib/sync-directory.js'
-
-/** Temp files of atomic writes start with this; the folder scan never picks them up. */
-const TEMP_PREFIX = '.tmp-'
+import { tempFileName } from '../../lib/temp-files.js'
 
 /** Writes a file atomically: temp file in the same folder, fsync, rename, fsync the folder. Never overwrites. */
 export async function writeFileAtomic (path: string, data: Buffer | string): Promise<void> {
   const dir = dirname(path)
   await mkdir(dir, { recursive: true })
-  const temp = join(dir, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`)
+  const temp = join(dir, tempFileName())
   const handle = await open(temp, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o640)
   try {
     await handle.writeFile(data)
@@ -71,7 +69,7 @@ export async function moveFile (from: string, to: string, options: { syncDirs?: 
     await rename(from, to)
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err
-    const temp = join(dirname(to), `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`)
+    const temp = join(dirname(to), tempFileName())
     await copyFile(from, temp)
     const handle = await open(temp, 'r+')
     try { await handle.sync() } finally { await handle.close() }

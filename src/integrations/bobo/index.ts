@@ -1,6 +1,7 @@
 import { resolve } from 'node:path'
 import type { Integration } from '../../integration.js'
 import { DAY_MS, parseDuration } from '../../lib/duration.js'
+import { removeAbandonedTempFiles } from '../../lib/temp-files.js'
 import { createAthocClient } from './athoc-client.js'
 import { createCleanup } from './cleanup.js'
 import { boboConfig, type BoboConfig } from './config.js'
@@ -86,7 +87,11 @@ export function createBoboIntegration (options: BoboOptions = {}): Integration {
       const pollMs = parseDuration(config.BOBO_POLL_INTERVAL)
       const cleanupMs = parseDuration(config.BOBO_CLEANUP_INTERVAL)
       return {
-        init: store.init,
+        init: async () => {
+          await store.init()
+          // Temp files of uploads interrupted by a crash (their writer is gone) are removed at start.
+          await removeAbandonedTempFiles(dirs.incomingDir)
+        },
         close: athoc.close,
         jobs: {
           'bobo.process': {

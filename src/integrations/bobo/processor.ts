@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { removeAbandonedTempFiles } from '../../lib/temp-files.js'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -86,8 +87,13 @@ export function createProcessor (deps: { store: BoboStore, athoc: AthocClient, l
 
   /** Files waiting in incoming, oldest first; dropped files are registered once they stopped changing. */
   async function collectFiles (log: Logger, signal: AbortSignal): Promise<{ records: BoboFileRecord[], unsettled: number, added: Set<string> }> {
-    const entries = await listFolder(options.incomingDir)
+    // Records first, then the folder: an upload writes its file before its record, so every record read here
+    // has its file in the listing (one missing from it really is gone), and an upload landing in between shows
+    // up as a young file whose record the late lookup below finds.
     const known = await store.files.find({ status: 'incoming' }).toArray()
+    const entries = await listFolder(options.incomingDir)
+    const abandoned = await removeAbandonedTempFiles(options.incomingDir)
+    if (abandoned > 0) log.warn({ removed: abandoned }, 'removed temp files left by an interrupted upload')
     const byName = new Map(known.map((r) => [r.name, r]))
     const present = new Set(entries.map((e) => e.name))
     const now = options.now()

@@ -74,7 +74,12 @@ export function boboRoutes (deps: { store: BoboStore, intake: IntakeService, max
       bodyLimit: deps.maxBytes,
       schema: { tags: ['bobo'], headers: IdempotencyHeaders, response: { 200: UploadAccepted, 202: UploadAccepted, 400: ErrorResponse, 413: ErrorResponse } }
     }, async (request, reply) => {
-      const files = await readUpload(request, deps.maxBytes)
+      const files = await readUpload(request, deps.maxBytes, deps.maxFiles).catch((err: unknown) => {
+        // Refused part-way through the body: the rest of it is never read, so this connection cannot carry
+        // another request. Close it after the answer rather than leave the client waiting on it.
+        if (request.isMultipart()) reply.header('connection', 'close')
+        throw err
+      })
       const header = request.headers['idempotency-key']
       const { stored, repeated } = await deps.intake.accept(files, typeof header === 'string' && header !== '' ? header : undefined)
       const job = deps.processOnUpload ? (await triggerJob(request, reply, 'bobo.process', {}, { dedupeKey: 'bobo.process' })).body : {}
@@ -178,24 +183,28 @@ function fileView (r: BoboFileRecord) {
  * they are the client's malformed form, a 400, not a gateway failure. Errors with a status (our 413s, the
  * plugin's limits) keep theirs.
  */
-function malformedMultipart (err: unknown): unknown {
+function malformedMultipart (err: unknown, limits: { maxBytes: number, maxFiles: number }): unknown {
+  // The plugin's own limit errors say "request file too large" / "reach files limit": name the limits.
+  const code = (err as { code?: unknown }).code
+  if (code === 'FST_REQ_FILE_TOO_LARGE') return httpError(413, `a file is larger than BOBO_UPLOAD_MAX_BYTES (${limits.maxBytes} bytes); nothing was stored`, [{ field: 'file', message: `must be at most ${limits.maxBytes} bytes` }])
+  if (code === 'FST_FILES_LIMIT' || code === 'FST_PARTS_LIMIT') return httpError(413, `the form holds more than ${limits.maxFiles} files (BOBO_UPLOAD_MAX_FILES); nothing was stored`, [{ field: 'body', message: `must hold at most ${limits.maxFiles} files` }])
   if (typeof (err as { statusCode?: unknown }).statusCode === 'number') return err
   const reason = err instanceof Error ? err.message : String(err)
   return httpError(400, `the multipart form is malformed: ${reason}`, [{ field: 'body', message: 'must be a well-formed multipart/form-data body' }])
 }
 
 /** The uploaded CSV files: one raw body, or every file part of a multipart form. */
-async function readUpload (request: FastifyRequest, maxBytes: number): Promise<Array<{ originalName: string | null, content: Buffer }>> {
+async function readUpload (request: FastifyRequest, maxBytes: number, maxFiles: number): Promise<Array<{ originalName: string | null, content: Buffer }>> {
   if (request.isMultipart()) {
     const files: Array<{ originalName: string | null, content: Buffer }> = []
     try {
       for await (const part of request.files()) {
         const content = await part.toBuffer()
-        if (part.file.truncated || content.length > maxBytes) throw httpError(413, `file ${part.filename} is larger than BOBO_UPLOAD_MAX_BYTES (${maxBytes} bytes)`)
+        if (part.file.truncated || content.length > maxBytes) throw httpError(413, `file ${part.filename} is larger than BOBO_UPLOAD_MAX_BYTES (${maxBytes} bytes); nothing was stored`, [{ field: 'file', message: `must be at most ${maxBytes} bytes` }])
         files.push({ originalName: part.filename || null, content })
       }
     } catch (err) {
-      throw malformedMultipart(err)
+      throw malformedMultipart(err, { maxBytes, maxFiles })
     }
     if (files.length === 0) throw httpError(400, 'the multipart form holds no file', [{ field: 'body', message: 'must contain at least one file part' }])
     return files
