@@ -5,6 +5,7 @@ import fp from 'fastify-plugin'
 import type { DestinationStream } from 'pino'
 import type { Config } from './config.js'
 import type { Integration } from './integration.js'
+import { serializeError } from './lib/logger.js'
 import { integrations as defaultIntegrations } from './integrations/index.js'
 import configPlugin from './plugins/config.js'
 import errorsPlugin from './plugins/errors.js'
@@ -121,7 +122,8 @@ export function serverOptions (config: Config, logStream?: DestinationStream): F
       level: config.LOG_LEVEL,
       ...(logStream === undefined ? {} : { stream: logStream }),
       ...(pretty ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:standard', ignore: 'pid,hostname' } } } : {}),
-      redact: { paths: redactPaths(config), censor: '[redacted]' }
+      redact: { paths: redactPaths(config), censor: '[redacted]' },
+      serializers: { err: serializeError }
     },
     trustProxy: trustProxy(String(config.TRUST_PROXY)),
     // Accept a caller's X-Request-Id when it is sane, so one id follows a request from n8n into job logs.
