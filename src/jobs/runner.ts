@@ -253,12 +253,14 @@ export function createJobRunner (store: JobStore, locks: Locks, registry: JobReg
       retryable: isRetryable(error) || isRetryableStorageError(error)
     }
     const partial = (error as { result?: unknown } | null)?.result
-    if (info.retryable && job.attempts < job.maxAttempts) {
+    // Runs cut short by a dead runner are not the handler's failures: they do not use up its attempts.
+    const tried = job.attempts - (job.leaseExpiries ?? 0)
+    if (info.retryable && tried < job.maxAttempts) {
       const retryAfterMs = (error as { retryAfterMs?: number }).retryAfterMs
       const delay = backoffDelay(job.attempts, definition.backoff?.baseMs ?? options.backoff.baseMs, definition.backoff?.maxMs ?? options.backoff.maxMs, retryAfterMs)
       const runAfter = new Date(Date.now() + delay)
       // Said where people look (the job's progress), not only in the log: the job is waiting, and until when.
-      const waiting = { done: 0, total: null, message: `waiting to retry until ${runAfter.toISOString()}: attempt ${job.attempts} of ${job.maxAttempts} failed (${info.message})`, updatedAt: new Date() }
+      const waiting = { done: 0, total: null, message: `waiting to retry until ${runAfter.toISOString()}: attempt ${tried} of ${job.maxAttempts} failed (${info.message})`, updatedAt: new Date() }
       await settle(() => store.retryLater(job._id, owner, info, runAfter, waiting))
       jobLog.warn({ err: error, retryInMs: delay }, 'job attempt failed; will retry')
       return 'retry'

@@ -40,6 +40,9 @@ export interface JobDefaults {
 
 const TERMINAL: JobStatus[] = ['succeeded', 'failed', 'cancelled']
 
+/** Runs whose runner died (lease expired) after which a job is failed as likely crashing its runner. */
+const MAX_LEASE_EXPIRIES = 5
+
 /** How long a finished job may wait in `jobs` before recovery moves it to `jobs_done` for its runner. */
 const ARCHIVE_GRACE_MS = 30_000
 
@@ -348,16 +351,18 @@ export function createJobStore (db: Db, defaults: JobDefaults) {
     let set: Partial<JobDocument>
     if (expired.cancelRequested || (await claims.findOne({ _id: cancelRecordId(expired._id) })) !== null) {
       set = { ...cleared(now), status: 'cancelled', finishedAt: now }
-    } else if (expired.attempts >= expired.maxAttempts) {
+    } else if ((expired.leaseExpiries ?? 0) + 1 >= MAX_LEASE_EXPIRIES) {
       const error: JobErrorInfo = {
-        message: `runner ${expired.leaseInstance ?? '?'} stopped renewing its lease and no attempts are left`,
+        message: `its runner stopped renewing the lease ${MAX_LEASE_EXPIRIES} times (last ${expired.leaseInstance ?? '?'}): the job may be crashing its runner`,
         code: 'LEASE_EXPIRED',
         retryable: true,
         attemptsExhausted: true
       }
-      set = { ...cleared(now), status: 'failed', error, finishedAt: now }
+      set = { ...cleared(now), status: 'failed', error, finishedAt: now, leaseExpiries: (expired.leaseExpiries ?? 0) + 1 }
     } else {
-      set = { ...cleared(now), status: 'queued', runAfter: now }
+      // A runner that died (a kill, a crash, a lost host) is not the job's failure: it runs again, and its
+      // attempts for handler errors are counted without these runs (see the runner).
+      set = { ...cleared(now), status: 'queued', runAfter: now, leaseExpiries: (expired.leaseExpiries ?? 0) + 1 }
     }
     const recovered = await jobs.findOneAndUpdate(filter, { $set: set }, { returnDocument: 'after' })
     if (recovered !== null && TERMINAL.includes(recovered.status)) await archive(recovered)

@@ -32,8 +32,11 @@ export interface JobDocument {
   status: JobStatus
   trigger: JobTrigger
   requestId: string | null
+  /** Runs started, those whose runner died included. */
   attempts: number
   maxAttempts: number
+  /** Runs that ended because their runner stopped renewing the lease (killed, crashed); not handler failures. */
+  leaseExpiries?: number
   runAfter: Date
   /** Random token of the claim that holds the job; every write of a runner filters on it. */
   leaseOwner: string | null

@@ -297,6 +297,22 @@ t.test('a runner that lost its lease cannot complete the job', async (t) => {
   t.same((await store.get(job._id))?.result, { from: 'b' })
 })
 
+t.test('a job whose runner dies is run again, beyond its attempts, until it looks like the cause (5 dead runners)', async (t) => {
+  const app = await build(t, { env: noRunner })
+  const { store } = app.jobs
+  const { job } = await app.jobs.enqueue('fixture.flaky', {}, { maxAttempts: 2 })
+  for (let death = 1; death <= 5; death++) {
+    // A runner claims it with a short lease and is killed: nothing renews the lease.
+    const [claimed] = await store.claim(['fixture.flaky'], 1, () => `runner-${death}`, `host-${death}`, 20)
+    t.equal(claimed?._id, job._id, `run ${death} claimed`)
+    await sleep(60)
+    t.equal(await store.recoverJobs(20), 1, `death ${death} recovered`)
+    const after = await store.get(job._id)
+    if (death < 5) t.match(after, { status: 'queued', attempts: death, leaseExpiries: death }, `queued again after ${death} dead runners (maxAttempts 2)`)
+    else t.match(after, { status: 'failed', leaseExpiries: 5, error: { code: 'LEASE_EXPIRED', message: /stopped renewing the lease 5 times .*may be crashing its runner/ } })
+  }
+})
+
 t.test('a finished job written back as running by a late concurrent update is dropped by recovery, not rerun', async (t) => {
   const app = await build(t, { env: noRunner })
   const { store } = app.jobs
