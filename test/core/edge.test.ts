@@ -1,5 +1,6 @@
 import { createServer, connect, type Socket } from 'node:net'
 import { Writable } from 'node:stream'
+import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { buildApp } from '../../src/app.js'
 import { signWebhook } from '../../src/plugins/webhooks.js'
@@ -219,4 +220,17 @@ t.test('/metrics exposes job counts and durations after a job runs', async (t) =
   t.match(metrics.body, /gateway_jobs\{kind="fixture.noop",status="succeeded"\} 1/)
   t.match(metrics.body, /gateway_job_duration_seconds_count\{kind="fixture.noop",outcome="succeeded"\} 1/)
   t.match(metrics.body, /gateway_http_request_duration_seconds_count\{method="POST",route="\/fixture\/trigger",status_code="202"\} 1/)
+})
+
+t.test('load shedding: not in the first seconds after start (they measure start-up), then 503 with Retry-After', async (t) => {
+  // 1 MB of RSS: always "under pressure", so what decides is only the warm-up.
+  const app = await build(t, { env: { ...noRunner, PRESSURE_MAX_RSS_MB: '1' } })
+  const readyAt = performance.now()
+  const early = await app.inject({ url: '/schedules', headers: authHeaders('read') })
+  if (performance.now() - readyAt < 9_000) t.equal(early.statusCode, 200, 'served during the warm-up')
+  await sleep(10_500 - (performance.now() - readyAt))
+  const shed = await app.inject({ url: '/schedules', headers: authHeaders('read') })
+  t.equal(shed.statusCode, 503)
+  t.equal(shed.headers['retry-after'], '10')
+  t.match(shed.json(), { statusCode: 503, message: /the gateway is overloaded \(rssBytes\); try again shortly/ })
 })
