@@ -60,6 +60,17 @@ t.test('faults map to typed errors by code', async (t) => {
   t.equal(denied.kind, 'auth')
   t.equal(denied.retryable, false)
   t.equal(faultSummary('Traceback (most recent call last):\n  File "x"\nValueError: boom\n'), 'ValueError: boom')
+
+  // Real Odoo 17 with its PostgreSQL stopped: transient, and the message keeps the exception's name.
+  sim.password = 'secret-api-key'
+  sim.fail({ mode: 'dbDown' })
+  const dbDown = await failure(client.executeKw('hr.employee', 'search', [[]], {}))
+  t.match(dbDown, { kind: 'server', retryable: true })
+  t.match(dbDown.message, /psycopg2\.OperationalError: connection to server at .* Connection refused Is the server running on that host/)
+  // A database that does not exist stays a configuration error.
+  const wrongDb = createOdooClient({ url: sim.url, db: 'nosuchdb', username: sim.login, password: sim.password, timeoutMs: 5000 })
+  t.teardown(() => { wrongDb.close() })
+  t.match(await failure(wrongDb.authenticate()), { kind: 'server', retryable: false, message: /database "nosuchdb" does not exist/ })
 })
 
 t.test('a false uid is a clear non-retryable error', async (t) => {

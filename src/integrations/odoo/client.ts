@@ -78,8 +78,12 @@ export function faultSummary (faultString: string): string {
   const lines = faultString.split('\n').map((line) => line.trim()).filter((line) => line !== '')
   if (lines.length === 0) return 'no message'
   if (lines[0]?.startsWith('Traceback')) {
-    // The last line of a traceback names the exception ("ValueError: Invalid field 'x' on model 'y'").
-    return lines[lines.length - 1] as string
+    // The exception line ("ValueError: Invalid field 'x' on model 'y'") and what Python printed after it (a
+    // psycopg2 error continues on the next line: "Is the server running on that host …").
+    let at = lines.length - 1
+    while (at > 0 && !/^[A-Za-z_][\w.]*: /.test(lines[at] as string)) at--
+    const summary = (at > 0 ? lines.slice(at) : lines.slice(-1)).join(' ')
+    return summary.length > 300 ? `${summary.slice(0, 297)}...` : summary
   }
   return lines[0] as string
 }
@@ -93,7 +97,7 @@ function faultError (err: XmlRpcFault, operation: string): OdooError {
   if (code === 2 || (typeof code === 'string' && code.startsWith('warning'))) return new OdooError('user', `Odoo refused the request (${operation}): ${text}`, { faultCode: 2 })
   return new OdooError('server', `Odoo server error (${operation}): ${text}`, {
     faultCode: typeof code === 'number' || typeof code === 'string' ? code : 1,
-    retryable: TRANSIENT_SERVER_FAULT.test(String(err.faultString ?? ''))
+    retryable: transientServerFault(String(err.faultString ?? ''))
   })
 }
 
@@ -109,6 +113,15 @@ function describeBody (body: string | undefined): string {
 
 /** Odoo's code-1 faults that are transient (a concurrent update, a lock): another attempt can succeed. */
 const TRANSIENT_SERVER_FAULT = /SerializationFailure|could not serialize|TransactionRollbackError|LockNotAvailable|deadlock/i
+
+/**
+ * Also transient: Odoo up while its PostgreSQL is down or restarting (psycopg2.OperationalError: connection
+ * refused, the database system is starting up). A database that does not exist is a configuration error.
+ */
+function transientServerFault (faultString: string): boolean {
+  if (TRANSIENT_SERVER_FAULT.test(faultString)) return true
+  return /OperationalError/.test(faultString) && !/database "[^"]*" does not exist/.test(faultString)
+}
 
 interface XmlRpcFault { faultCode?: unknown, faultString?: unknown }
 

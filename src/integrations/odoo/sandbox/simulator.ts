@@ -14,7 +14,7 @@ interface XmlRpcDeserializer { deserializeMethodCall: (stream: NodeJS.ReadableSt
 const Deserializer = require('xmlrpc/lib/deserializer.js') as new () => XmlRpcDeserializer
 const Serializer = require('xmlrpc/lib/serializer.js') as { serializeMethodResponse: (value: unknown) => string, serializeFault: (fault: unknown) => string }
 
-export type FailureMode = 'html502' | 'html404' | 'slow' | 'empty' | 'reset' | 'fault1' | 'text500'
+export type FailureMode = 'html502' | 'html404' | 'slow' | 'empty' | 'reset' | 'fault1' | 'text500' | 'dbDown'
 
 export interface Failure {
   mode: FailureMode
@@ -445,6 +445,8 @@ export function createOdooSimulator (options: OdooSimulatorOptions = {}) {
             case 'empty': send(res, 200, ''); return
             case 'reset': req.socket.destroy(); return
             case 'fault1': stats.faults++; send(res, 200, Serializer.serializeFault({ faultCode: 1, faultString: traceback('psycopg2.errors.SerializationFailure: could not serialize access due to concurrent update') })); return
+            // Odoo up, its PostgreSQL down (what real Odoo 17 answered while its database was stopped).
+            case 'dbDown': stats.faults++; send(res, 200, Serializer.serializeFault({ faultCode: 1, faultString: traceback('psycopg2.OperationalError: connection to server at "127.0.0.1", port 5432 failed: Connection refused\n\tIs the server running on that host and accepting TCP/IP connections?') })); return
             case 'slow': await new Promise((resolve) => setTimeout(resolve, failure.delayMs ?? 10_000)); break
           }
         }
