@@ -29,8 +29,16 @@ async function measure (serials: number, env: Record<string, string>): Promise<{
   const oomnitza = await startOomnitzaSimulator({ latencyMs: LATENCY_MS })
   const dbName = `bench_insight_${randomBytes(4).toString('hex')}`
   const config = loadConfig({
-    MONGODB_URI: uri, MONGODB_DB: dbName, LOG_LEVEL: 'warn', GATEWAY_API_KEYS: randomBytes(16).toString('hex'), SCHEDULER_ENABLED: 'false', JOBS_POLL_INTERVAL_MS: '20',
-    INSIGHT_RUN_TIMEOUT: '30m', ...insight.env(), ...oomnitza.env(), ...env
+    MONGODB_URI: uri,
+    MONGODB_DB: dbName,
+    LOG_LEVEL: 'warn',
+    GATEWAY_API_KEYS: randomBytes(16).toString('hex'),
+    SCHEDULER_ENABLED: 'false',
+    JOBS_POLL_INTERVAL_MS: '20',
+    INSIGHT_RUN_TIMEOUT: '30m',
+    ...insight.env(),
+    ...oomnitza.env(),
+    ...env
   })
   const app = await buildApp({ config, integrations: [insightIntegration] })
   await app.ready()

@@ -30,16 +30,16 @@ export default fp(async (app) => {
     registers: [registry]
   })
   const store = app.jobs.store
-  new Gauge({
+  registry.registerMetric(new Gauge({
     name: 'gateway_jobs',
     help: 'Jobs in the database by kind and status (live and kept finished jobs).',
     labelNames: ['kind', 'status'] as const,
-    registers: [registry],
+    registers: [],
     async collect () {
       this.reset()
       for (const row of await store.countByStatus()) this.set({ kind: row.kind, status: row.status }, row.count)
     }
-  })
+  }))
   const jobDuration = new Histogram({
     name: 'gateway_job_duration_seconds',
     help: 'Run time of job attempts on this instance, by kind and outcome.',

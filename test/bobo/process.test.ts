@@ -206,7 +206,7 @@ t.test('drop folder: stable files are picked up, a file still being written wait
   let writing = true
   const writer = (async () => {
     let n = 0
-    while (writing) { await appendFile(growing, boboRow('BON', '00453', `2024061714${String(40 + (n++ % 10))}00`) + '\n'); await new Promise((r) => setTimeout(r, 100)) }
+    while (writing) { await appendFile(growing, boboRow('BON', '00453', `2024061714${String(40 + (n++ % 10))}00`) + '\n'); await new Promise((resolve) => setTimeout(resolve, 100)) }
   })()
   const first = await h.process()
   writing = false

@@ -1,7 +1,7 @@
 import { mkdirSync, rmSync, statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import t from 'tap'
-import type { Browser, Locator, Page } from 'playwright-core'
+import type { Browser, Locator } from 'playwright-core'
 import { launchChromium, saveFailureScreenshot } from '../helpers/dashboard-browser.js'
 import { startDashboardGateway, type DashboardGateway } from '../helpers/dashboard-gateway.js'
 import { ROOT } from '../helpers/process.js'

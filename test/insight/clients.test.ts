@@ -20,8 +20,15 @@ async function setup (t: { teardown: (fn: () => unknown) => void }, insightOptio
   const sims = await startSimulators(t, { insight: insightOptions })
   const { insight } = sims
   const client = createInsightClient({
-    url: insight.url, tokenUrl: insight.tokenUrl, region: 'NA', clientId: insight.clientId, clientKey: insight.clientKey,
-    clientSecret: insight.clientSecret, timeoutMs: 2000, retries: 3, retryBaseMs: 10
+    url: insight.url,
+    tokenUrl: insight.tokenUrl,
+    region: 'NA',
+    clientId: insight.clientId,
+    clientKey: insight.clientKey,
+    clientSecret: insight.clientSecret,
+    timeoutMs: 2000,
+    retries: 3,
+    retryBaseMs: 10
   })
   return { ...sims, client }
 }

@@ -27,9 +27,19 @@ t.test('the worked example: 3 serials across two deliveries, cables skipped, tra
   t.equal(bySerial.get('PF4ABC12')?.billingNumber, '0915550001')
   const asset = toAsset(bySerial.get('PF4ABC12')!, DEFAULT_MAPPING)
   t.match(asset, {
-    serial_number: 'PF4ABC12', manufacturer: 'LENOVO', model: 'THINKPAD T14 G5 I7 32GB 1TB W11P', po_number: 'PO-88231', vendor: 'Insight',
-    purchase_date: '2026-04-06T00:00:00Z', insight_order_number: '0419876543', insight_order_item: '000010', insight_sku: '20XW00ABUS',
-    insight_delivery_number: '0805550001', insight_billing_number: '0915550001', tracking_number: '1Z999AA10123456784', shipping_carrier: 'UPS'
+    serial_number: 'PF4ABC12',
+    manufacturer: 'LENOVO',
+    model: 'THINKPAD T14 G5 I7 32GB 1TB W11P',
+    po_number: 'PO-88231',
+    vendor: 'Insight',
+    purchase_date: '2026-04-06T00:00:00Z',
+    insight_order_number: '0419876543',
+    insight_order_item: '000010',
+    insight_sku: '20XW00ABUS',
+    insight_delivery_number: '0805550001',
+    insight_billing_number: '0915550001',
+    tracking_number: '1Z999AA10123456784',
+    shipping_carrier: 'UPS'
   })
   t.notOk('insight_billing_number' in toAsset(bySerial.get('PF4ABC14')!, DEFAULT_MAPPING), 'empty values are left out')
 })
@@ -38,7 +48,9 @@ t.test('every level may be an object or an array', async (t) => {
   const collapsed = {
     OrderHeader: { CustomerOrderNumber: 'PO-1', InsightOrderNumber: '0400000001', OrderCreationDate: '20260401' },
     OrderLineItems: {
-      InsightOrderItem: '000010', Manufacturer: 'APPLE', MaterialDescription: 'MACBOOK',
+      InsightOrderItem: '000010',
+      Manufacturer: 'APPLE',
+      MaterialDescription: 'MACBOOK',
       Delivery: { DeliveryNumber: 'D1', DeliveryItem: '000010', ActualGoodsIssueDate: '2026-04-02', SerialNumbers: { SerialNumber: 123456789 }, BillingInformation: { BillingNumber: 'B1' } }
     },
     Tracking: { DeliveryNumber: 'D1', DeliveryItem: '000010', TrackingNumber: 'T1', ExpDelivCompany: 'FDE' }

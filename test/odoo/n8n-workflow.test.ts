@@ -107,7 +107,7 @@ function expression (value: unknown): [string, string] {
 }
 /** Evaluates a plain-JS n8n expression with the given variables ($json, $ …). */
 function evaluate (js: string, vars: Record<string, unknown>): unknown {
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval, no-new-func
+  // eslint-disable-next-line no-new-func
   return new Function(...Object.keys(vars), `return (${js})`)(...Object.values(vars))
 }
 

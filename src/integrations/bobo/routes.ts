@@ -216,4 +216,3 @@ async function readUpload (request: FastifyRequest, maxBytes: number, maxFiles: 
   if (body.length === 0) throw httpError(400, 'the CSV body is empty', [{ field: 'body', message: 'is empty' }])
   return [{ originalName: null, content: body }]
 }
-

@@ -56,26 +56,32 @@ export const insightIntegration: Integration = {
     let insightClient: InsightClient | null = null
     let oomnitzaClient: OomnitzaClient | null = null
     const service = createSyncService({
-      insight: () => insightClient ??= createInsightClient({
-        url: String(c.INSIGHT_URL),
-        tokenUrl: String(c.INSIGHT_TOKEN_URL),
-        region: String(c.INSIGHT_REGION),
-        clientId: String(c.INSIGHT_CLIENT_ID),
-        clientKey: String(c.INSIGHT_CLIENT_KEY),
-        clientSecret: String(c.INSIGHT_CLIENT_SECRET),
-        timeoutMs: Number(c.INSIGHT_TIMEOUT_MS),
-        retries,
-        retryBaseMs,
-        metrics: upstream
-      }),
-      oomnitza: () => oomnitzaClient ??= createOomnitzaClient({
-        url: String(c.OOMNITZA_URL),
-        token: String(c.OOMNITZA_API_TOKEN),
-        timeoutMs: Number(c.OOMNITZA_TIMEOUT_MS),
-        retries,
-        retryBaseMs,
-        metrics: upstream
-      }),
+      insight: () => {
+        insightClient ??= createInsightClient({
+          url: String(c.INSIGHT_URL),
+          tokenUrl: String(c.INSIGHT_TOKEN_URL),
+          region: String(c.INSIGHT_REGION),
+          clientId: String(c.INSIGHT_CLIENT_ID),
+          clientKey: String(c.INSIGHT_CLIENT_KEY),
+          clientSecret: String(c.INSIGHT_CLIENT_SECRET),
+          timeoutMs: Number(c.INSIGHT_TIMEOUT_MS),
+          retries,
+          retryBaseMs,
+          metrics: upstream
+        })
+        return insightClient
+      },
+      oomnitza: () => {
+        oomnitzaClient ??= createOomnitzaClient({
+          url: String(c.OOMNITZA_URL),
+          token: String(c.OOMNITZA_API_TOKEN),
+          timeoutMs: Number(c.OOMNITZA_TIMEOUT_MS),
+          retries,
+          retryBaseMs,
+          metrics: upstream
+        })
+        return oomnitzaClient
+      },
       settings: {
         lookbackDays: Number(c.INSIGHT_LOOKBACK_DAYS),
         windowDays: Number(c.INSIGHT_WINDOW_DAYS),

@@ -75,12 +75,12 @@ export const odooIntegration: Integration = {
     }
     const service = createOdooService({ settings, store, client: getClient })
     // Read at scrape time from MongoDB, so every instance reports the same truth.
-    new Gauge({
+    metrics.registerMetric(new Gauge({
       name: 'gateway_odoo_deactivations_blocked',
       help: 'Active rows the last Odoo run would have deactivated when the mass-deactivation guard stopped it; 0 once a run writes again.',
-      registers: [metrics],
+      registers: [],
       async collect () { this.set((await store.getState())?.lastBlocked?.count ?? 0) }
-    })
+    }))
 
     // What this instance's webhook intake knows (see routes): the queued events job its batches join, with the
     // earliest it can start, and when it last stored events.

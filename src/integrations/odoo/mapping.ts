@@ -70,7 +70,6 @@ export interface CsvOptions {
   formulaGuard?: boolean
 }
 
-// eslint-disable-next-line no-control-regex
 const LINE_BREAKS = /\r\n|[\r\n\u2028\u2029]/g
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/g

@@ -251,7 +251,7 @@ export function createOdooService ({ settings, store, client }: OdooServiceDeps)
       return { events: full.coveredEvents, ...full, fullSyncInstead: 'no HR CSV existed yet' }
     }
     const departmentIds = [...new Set(events.flatMap((e) => e.departmentId === undefined ? [] : [e.departmentId]))]
-    let ids = [...new Set(events.filter((e) => e.departmentId === undefined).map((e) => e.employeeId))]
+    const ids = [...new Set(events.filter((e) => e.departmentId === undefined).map((e) => e.employeeId))]
     let fetched: Map<number, CsvRow> | null = null
     let fallbackReason: string | null = null
     try {

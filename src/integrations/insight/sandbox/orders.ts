@@ -18,11 +18,22 @@ export function exampleOrder (overrides: { created?: string, shipped?: string, s
     OrderHeader: [{ CustomerOrderNumber: 'PO-88231', InsightOrderNumber: '0419876543', OrderStatus: 'Partially Shipped', OrderCreationDate: created, ShippingCondition: '01', Webref: 70112233 }],
     OrderLineItems: [
       {
-        InsightOrderItem: '000010', LineNumber: '000010', MaterialNumber: '20XW00ABUS', ManufacturerSKU: '20XW00ABUS', Manufacturer: 'LENOVO',
-        MaterialDescription: 'THINKPAD T14 G5 I7 32GB 1TB W11P', MaterialGroupName: 'Notebooks - Mainstream', Quantity: '3.000', SalesUoM: 'EA', ItemStatus: 'Partially Shipped',
+        InsightOrderItem: '000010',
+        LineNumber: '000010',
+        MaterialNumber: '20XW00ABUS',
+        ManufacturerSKU: '20XW00ABUS',
+        Manufacturer: 'LENOVO',
+        MaterialDescription: 'THINKPAD T14 G5 I7 32GB 1TB W11P',
+        MaterialGroupName: 'Notebooks - Mainstream',
+        Quantity: '3.000',
+        SalesUoM: 'EA',
+        ItemStatus: 'Partially Shipped',
         Delivery: [
           {
-            DeliveryNumber: '0805550001', DeliveryItem: '000010', Quantity: '2.000', ActualGoodsIssueDate: shipped,
+            DeliveryNumber: '0805550001',
+            DeliveryItem: '000010',
+            Quantity: '2.000',
+            ActualGoodsIssueDate: shipped,
             SerialNumbers: [{ SerialNumber: pad('PF4ABC12') }, { SerialNumber: pad('PF4ABC13') }],
             BillingInformation: [{ BillingNumber: '0915550001', BillingItem: '000010', BillingQuantity: '2.000', SalesUoM: 'EA' }]
           },
@@ -30,8 +41,14 @@ export function exampleOrder (overrides: { created?: string, shipped?: string, s
         ]
       },
       {
-        InsightOrderItem: '000020', LineNumber: '000020', MaterialNumber: 'HDMI-3M', Manufacturer: 'STARTECH', MaterialDescription: 'HDMI CABLE 3M',
-        Quantity: '100.000', SalesUoM: 'EA', ItemStatus: 'Fully Shipped',
+        InsightOrderItem: '000020',
+        LineNumber: '000020',
+        MaterialNumber: 'HDMI-3M',
+        Manufacturer: 'STARTECH',
+        MaterialDescription: 'HDMI CABLE 3M',
+        Quantity: '100.000',
+        SalesUoM: 'EA',
+        ItemStatus: 'Fully Shipped',
         Delivery: { DeliveryNumber: '0805550001', DeliveryItem: '000020', Quantity: '100.000', ActualGoodsIssueDate: shipped }
       }
     ],
@@ -82,13 +99,25 @@ export function generateOrders (options: { serials: number, to: string, days?: n
       BillingInformation: [{ BillingNumber: String(915_000_000 + n * 2 + i).padStart(10, '0'), BillingItem: '000010', BillingQuantity: `${part.length}.000`, SalesUoM: 'EA' }]
     }))
     const lines: Raw[] = [{
-      InsightOrderItem: '000010', LineNumber: '000010', ManufacturerSKU: model.MaterialNumber, ...model,
-      Quantity: `${quantity}.000`, SalesUoM: 'EA', ItemStatus: 'Fully Shipped', Delivery: deliveries
+      InsightOrderItem: '000010',
+      LineNumber: '000010',
+      ManufacturerSKU: model.MaterialNumber,
+      ...model,
+      Quantity: `${quantity}.000`,
+      SalesUoM: 'EA',
+      ItemStatus: 'Fully Shipped',
+      Delivery: deliveries
     }]
     if (n % 3 === 0) {
       lines.push({
-        InsightOrderItem: '000020', LineNumber: '000020', MaterialNumber: 'HDMI-3M', Manufacturer: 'STARTECH', MaterialDescription: 'HDMI CABLE 3M',
-        Quantity: '64.000', SalesUoM: 'EA', ItemStatus: 'Fully Shipped',
+        InsightOrderItem: '000020',
+        LineNumber: '000020',
+        MaterialNumber: 'HDMI-3M',
+        Manufacturer: 'STARTECH',
+        MaterialDescription: 'HDMI CABLE 3M',
+        Quantity: '64.000',
+        SalesUoM: 'EA',
+        ItemStatus: 'Fully Shipped',
         Delivery: [{ DeliveryNumber: deliveries[0]?.DeliveryNumber, DeliveryItem: '000020', Quantity: '64.000', ActualGoodsIssueDate: shipped }]
       })
     }

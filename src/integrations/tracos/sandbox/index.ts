@@ -33,7 +33,7 @@ export async function startTracosSandbox ({ dataDir, mongoUri, mongoDb }: { data
     },
     examples: [
       'curl -s -X POST -H "X-API-Key: KEY" BASE/tracos/run',
-      `curl -s -X POST -H "X-API-Key: KEY" -H 'content-type: application/json' -d '{"direction":"outbound"}' BASE/tracos/run`,
+      'curl -s -X POST -H "X-API-Key: KEY" -H \'content-type: application/json\' -d \'{"direction":"outbound"}\' BASE/tracos/run',
       `ls ${dirs.outbound} ${dirs.archive} ${dirs.rejected}`
     ],
     close: async () => {}
