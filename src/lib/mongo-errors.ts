@@ -59,8 +59,13 @@ export function isTransientMongoError (err: unknown): boolean {
  * (execution or write-concern time-outs, and FerretDB-on-SQLite's "database is locked" (SQLITE_BUSY), which
  * a concurrent writer such as a job's heartbeat can cause).
  */
-export function isRetryableStorageError (err: unknown): boolean {
+export function isRetryableStorageError (err: unknown, depth = 0): boolean {
   if (isTransientMongoError(err)) return true
+  // A bulk write that failed without write errors did not get its answer (the connection went): its outcome is
+  // unknown, and every bulk write here is an idempotent insert.
+  if (err instanceof MongoBulkWriteError && (Array.isArray(err.writeErrors) ? err.writeErrors.length === 0 : err.writeErrors === undefined)) return true
+  // Wrapped errors carry the driver's original one as their cause.
+  if (err instanceof Error && err.cause !== undefined && depth < 3 && isRetryableStorageError(err.cause, depth + 1)) return true
   if (err instanceof MongoError) {
     // ExceededTimeLimit, MaxTimeMSExpired, WriteConcernFailed, NetworkTimeout
     if ([262, 50, 64, 89].includes(Number(err.code))) return true

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { httpError } from './http-errors.js'
+import { MongoError } from 'mongodb'
 import { isRetryableStorageError } from './mongo-errors.js'
 
 /** Seconds a client is asked to wait (Retry-After) when storage did not answer in time. */
@@ -23,9 +24,11 @@ export interface RequestStorage {
 }
 
 export function createRequestStorage (deadlineMs: number, reachable: () => boolean): RequestStorage {
+  // While the server is known to be away, any driver error is the outage's, whatever the driver called it.
+  const retryable = (err: unknown): boolean => isRetryableStorageError(err) || (err instanceof MongoError && !reachable())
   return {
     // Storage known to be away: wait a second for it to come back, not the whole deadline.
-    request: (step) => withinStorageDeadline(reachable() ? deadlineMs : Math.min(deadlineMs, UNREACHABLE_WAIT_MS), step),
+    request: (step) => withinStorageDeadline(reachable() ? deadlineMs : Math.min(deadlineMs, UNREACHABLE_WAIT_MS), step, retryable),
     reachable
   }
 }
@@ -35,7 +38,7 @@ export function createRequestStorage (deadlineMs: number, reachable: () => boole
  * away, and given up at the deadline with a 503 (Retry-After) instead of holding the caller. A write still in
  * flight at the deadline may land later; callers make repeats harmless (idempotent ids).
  */
-export async function withinStorageDeadline<T> (deadlineMs: number, step: () => Promise<T>): Promise<T> {
+export async function withinStorageDeadline<T> (deadlineMs: number, step: () => Promise<T>, retryable: (err: unknown) => boolean = isRetryableStorageError): Promise<T> {
   const deadline = Date.now() + deadlineMs
   for (let attempt = 0; ; attempt++) {
     const left = deadline - Date.now()
@@ -51,7 +54,7 @@ export async function withinStorageDeadline<T> (deadlineMs: number, step: () => 
       if (outcome === null) throw storageUnavailable(deadlineMs)
       return outcome.value
     } catch (err) {
-      if (!isRetryableStorageError(err)) throw err
+      if (!retryable(err)) throw err
       const pause = Math.min(500, 20 * 2 ** attempt) * (0.5 + Math.random())
       if (Date.now() + pause >= deadline) throw storageUnavailable(deadlineMs)
       await sleep(pause)

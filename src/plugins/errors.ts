@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http'
 import type { FastifyError } from 'fastify'
 import fp from 'fastify-plugin'
+import { MongoError } from 'mongodb'
 import { HttpError, type ErrorDetail } from '../lib/http-errors.js'
 import { isRetryableStorageError } from '../lib/mongo-errors.js'
 import { STORAGE_RETRY_AFTER_S, storageUnavailable } from '../lib/storage-deadline.js'
@@ -12,7 +13,8 @@ import { STORAGE_RETRY_AFTER_S, storageUnavailable } from '../lib/storage-deadli
 export default fp(async (app) => {
   app.setErrorHandler((thrown: FastifyError, request, reply) => {
     // MongoDB busy or away is the caller's cue to come back later, not a fault of the gateway.
-    const storage = !(thrown instanceof HttpError) && isRetryableStorageError(thrown)
+    const away = thrown instanceof MongoError && request.server.storage?.reachable() === false
+    const storage = !(thrown instanceof HttpError) && (isRetryableStorageError(thrown) || away)
     if (storage) request.log.warn({ err: { name: thrown.name, message: thrown.message } }, 'storage unavailable for a request')
     const err = (storage ? storageUnavailable(0) : thrown) as FastifyError
     let statusCode = err instanceof HttpError ? err.statusCode : (err.statusCode ?? 500)

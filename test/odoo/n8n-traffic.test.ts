@@ -46,7 +46,7 @@ function csvRows (path: string): Map<string, Record<string, string>> {
 }
 
 /** Waits until no event is pending and no events job is open; returns the events the finished jobs applied. */
-async function appliedEvents (t: Tap, app: FastifyInstance): Promise<number> {
+async function appliedEvents (t: Tap, app: FastifyInstance, expected: number): Promise<number> {
   const db = app.mongo.db
   await waitFor(async () => {
     const pending = await db.collection('odoo_events').countDocuments({ appliedAt: null })
@@ -55,14 +55,17 @@ async function appliedEvents (t: Tap, app: FastifyInstance): Promise<number> {
   }, 120_000, 'every event to be applied')
   const jobs = await db.collection('jobs_done').find({ kind: 'odoo.employee-events' }).toArray()
   t.ok(jobs.every((job) => job.status === 'succeeded'), 'every events job succeeded')
-  if (process.env.DEBUG_TEST !== undefined) console.error(jobs.map((job) => ({ attempts: job.attempts, result: job.result })))
-  return jobs.reduce((sum, job) => sum + Number(job.result?.events ?? 0), 0)
+  const total = jobs.reduce((sum, job) => sum + Number(job.result?.events ?? 0), 0)
+  if (total !== expected) t.comment(JSON.stringify(jobs.map((job) => ({ attempts: job.attempts, leaseExpiries: job.leaseExpiries, events: job.result?.events, error: job.error }))))
+  return total
 }
 
 async function syncedApp (t: Tap, employees: number, env: Record<string, string> = {}) {
   const sim = await startSimulator(t, { employees: generateEmployees(employees) })
   const csvPath = join(tempDir(t), 'hr_clean.csv')
-  const app = await buildOdooApp(t, odooEnv(sim, csvPath, { ODOO_EVENTS_DEBOUNCE_MS: '300', ...env }))
+  // Leases as in production: on a loaded machine a 3 s test lease can lapse between heartbeats, and this test
+  // is about the intake, not about lease takeovers.
+  const app = await buildOdooApp(t, odooEnv(sim, csvPath, { ODOO_EVENTS_DEBOUNCE_MS: '300', JOBS_LEASE_MS: '30000', ...env }))
   const initial = await app.inject({ method: 'POST', url: '/odoo/sync-csv', headers: authHeaders() })
   t.equal((await waitForStatus(app, initial.json().jobId, ['succeeded', 'failed'], 60_000)).status, 'succeeded', 'initial full sync')
   return { sim, csvPath, app }
@@ -83,7 +86,7 @@ tap.test('1,000 keyed single-event requests at once (default rate limit): all 2x
   for (const answer of first) codes.set(answer.status, (codes.get(answer.status) ?? 0) + 1)
   t.same([...codes.entries()], [[202, 1000]], 'every request answered 202')
   t.same(specProblems('POST', '/odoo/webhook', { statusCode: 202, json: () => first[0]?.json, headers: first[0]?.headers } as never), [], 'answer matches openapi.yaml')
-  t.equal(await appliedEvents(t, app), 1000, 'the events jobs applied 1,000 events between them: each exactly once')
+  t.equal(await appliedEvents(t, app, 1000), 1000, 'the events jobs applied 1,000 events between them: each exactly once')
   const rows = csvRows(csvPath)
   t.equal([...rows.values()].filter((row) => row.givenName?.startsWith('Burst')).length, 1000, 'every rename is in the CSV')
 
@@ -94,7 +97,7 @@ tap.test('1,000 keyed single-event requests at once (default rate limit): all 2x
   t.same([...againCodes.entries()], [[200, 1000]], 'every repeat answers 200')
   if (process.env.DEBUG_TEST) console.error(again.filter((a) => a.status !== 200).slice(0, 3).map((a) => a.json))
   t.ok(again.every((answer, i) => answer.json.jobId === first[i]?.json.jobId), 'with the job of its first answer')
-  t.equal(await appliedEvents(t, app), 1000, 'nothing applied again')
+  t.equal(await appliedEvents(t, app, 1000), 1000, 'nothing applied again')
   t.equal(await app.mongo.db.collection('jobs_done').countDocuments({ kind: 'odoo.employee-events' }), jobsBefore, 'no new job')
 })
 
@@ -127,11 +130,11 @@ tap.test('a batch: one request, one write, one job; all-or-nothing with the bad 
   const repeat = await post(base, { events }, { 'idempotency-key': 'run-1' })
   t.equal(repeat.status, 200, 'the same key again answers 200')
   t.match(repeat.json, { jobId: accepted.json.jobId, events: 1000 }, 'with the first job and count')
-  t.equal(await appliedEvents(t, app), 1000, 'the batch is applied once')
+  t.equal(await appliedEvents(t, app, 1000), 1000, 'the batch is applied once')
   t.equal(csvRows(csvPath).get('1500')?.givenName, 'Batch500')
   const later = await post(`${base}/`, events.slice(0, 10), { 'idempotency-key': 'run-1' })
   t.match({ status: later.status, jobId: later.json.jobId }, { status: 200, jobId: accepted.json.jobId }, 'a repeat after the batch was applied still names its job (sent to //odoo/webhook: a base URL with a trailing slash does no harm)')
-  t.equal(await appliedEvents(t, app), 1000, 'and stores nothing')
+  t.equal(await appliedEvents(t, app, 1000), 1000, 'and stores nothing')
 })
 
 tap.test('one delivery sent to two instances at the same moment: one event, one job, both answers name it', async (t) => {
@@ -155,7 +158,7 @@ tap.test('storage away: 503 with Retry-After within the deadline, never 500; wha
   const proxy = await startTcpProxy(t, mongoUri())
   const sim = await startSimulator(t, { employees: generateEmployees(20) })
   const csvPath = join(tempDir(t), 'hr_clean.csv')
-  const app = await buildOdooApp(t, odooEnv(sim, csvPath, { MONGODB_URI: proxy.uri, STORAGE_REQUEST_TIMEOUT_MS: '1000', JOBS_RUNNER_ENABLED: 'false' }))
+  const app = await buildOdooApp(t, odooEnv(sim, csvPath, { MONGODB_URI: proxy.uri, STORAGE_REQUEST_TIMEOUT_MS: '3000', JOBS_RUNNER_ENABLED: 'false' }))
   const post = (employeeId: number, key: string) => app.inject({ method: 'POST', url: '/odoo/webhook', headers: { ...authHeaders(), 'idempotency-key': key }, payload: { event: 'update', employee_id: employeeId } })
   const before = await post(1, 'before-outage')
   t.equal(before.statusCode, 202, 'acknowledged before the outage')
@@ -165,7 +168,7 @@ tap.test('storage away: 503 with Retry-After within the deadline, never 500; wha
   for (const answer of during) {
     t.equal(answer.statusCode, 503, 'storage away → 503')
     t.ok(Number(answer.headers['retry-after']) > 0, 'with Retry-After')
-    t.match(answer.json().message, /database did not accept the request within 1000 ms/)
+    t.match(answer.json().message, /database did not accept the request within \d+ ms \(busy or unreachable\); nothing was acknowledged/)
     t.same(specProblems('POST', '/odoo/webhook', answer), [], '503 matches openapi.yaml')
   }
 
@@ -173,7 +176,7 @@ tap.test('storage away: 503 with Retry-After within the deadline, never 500; wha
   const after = await waitFor(async () => {
     const answer = await post(2, 'during-1')
     return answer.statusCode < 300 ? answer : null
-  }, 60_000, 'the gateway to accept again')
+  }, 120_000, 'the gateway to accept again')
   // 200 when the write the gateway gave up on at the deadline landed after all: the key makes that harmless.
   t.ok([200, 202].includes(after.statusCode), `a resent delivery is accepted once storage is back (${after.statusCode})`)
   const stored = await app.mongo.db.collection<{ _id: string }>('odoo_events').find({ appliedAt: null }).toArray()
