@@ -2,7 +2,10 @@ import { Cron } from 'croner'
 import type { Collection, Db } from 'mongodb'
 import type { Logger } from '../lib/logger.js'
 import { isDuplicateKeyError } from '../lib/mongo-errors.js'
-import { AsyncTask, CronJob, SimpleIntervalJob, type ToadScheduler } from 'toad-scheduler'
+import { AsyncTask, CronJob, LongIntervalJob, SimpleIntervalJob, type ToadScheduler } from 'toad-scheduler'
+
+/** The longest delay a Node.js timer takes (2^31 - 1 ms, about 24.85 days). */
+const MAX_TIMER_MS = 2_147_483_647
 import type { JobService } from '../jobs/service.js'
 import type { JobStatus } from '../jobs/types.js'
 import type { ScheduleDefinition } from './types.js'
@@ -110,7 +113,9 @@ export function createScheduler (toad: ToadScheduler, jobs: JobService, db: Db, 
       } else {
         const every = entry.definition.everyMs as number
         entry.nextIntervalRun = Date.now() + every
-        toad.addSimpleIntervalJob(new SimpleIntervalJob({ milliseconds: every }, task, { id, preventOverrun: true }))
+        // setInterval stops at ~24.85 days; toad-scheduler's LongIntervalJob chains timers beyond that.
+        if (every > MAX_TIMER_MS) toad.addLongIntervalJob(new LongIntervalJob({ milliseconds: every }, task, { id, preventOverrun: true }))
+        else toad.addSimpleIntervalJob(new SimpleIntervalJob({ milliseconds: every }, task, { id, preventOverrun: true }))
       }
     }
   }

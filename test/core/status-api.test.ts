@@ -85,6 +85,15 @@ t.test('GET /schedules lists every schedule with its next run and last job', asy
   t.match(byId.get('system.purge-jobs'), { enabled: false, nextRunAt: null })
 })
 
+t.test('an interval longer than a Node.js timer (24.85 days) runs instead of stopping start-up', async (t) => {
+  // 3,600,000 read as seconds, as TRACOS_SYNC_INTERVAL=3600000 is: about 41.7 days.
+  const app = await build(t, { env: { FIXTURE_SCHEDULE_MS: String(3_600_000_000) } })
+  const res = await app.inject({ headers: authHeaders(), method: 'GET', url: '/schedules' })
+  const tick = (res.json().data as Array<{ id: string, nextRunAt: string }>).find((s) => s.id === 'fixture.tick')
+  const days = (new Date(String(tick?.nextRunAt)).getTime() - Date.now()) / 86_400_000
+  t.ok(days > 41 && days < 42, `next run in ${days.toFixed(1)} days`)
+})
+
 t.test('a schedule slot is enqueued once by 3 instances, even after its job has run', async (t) => {
   // Runners on: a slot's job starts and finishes at once, before the other instances' ticks for that slot.
   const config = testConfig({ FIXTURE_SCHEDULE_MS: '1000' })
