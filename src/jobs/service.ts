@@ -25,15 +25,16 @@ export function createJobService (store: JobStore, registry: JobRegistry, runner
   }
 
   /** failed/cancelled → a new queued job with the same kind and params, linked both ways. */
-  async function retry (id: string, requestId: string | null): Promise<JobDocument | null> {
+  /** A job's retry: made once (a second request, or two at once, get the same one back, `created: false`). */
+  async function retry (id: string, requestId: string | null): Promise<{ job: JobDocument, created: boolean } | null> {
     const job = await store.get(id)
     if (job === null) return null
     if (job.status !== 'failed' && job.status !== 'cancelled') {
       throw new JobStateError(`only failed or cancelled jobs can be retried; this one is ${job.status}`, job)
     }
-    const { job: created } = await enqueue(job.kind, job.params, { trigger: 'retry', requestId, retryOf: job._id })
-    await store.linkRetry(job._id, created._id)
-    return created
+    const result = await enqueue(job.kind, job.params, { trigger: 'retry', requestId, retryOf: job._id, idempotencyKey: `retry-of:${job._id}` })
+    if (result.created) await store.linkRetry(job._id, result.job._id)
+    return { job: result.job, created: result.created }
   }
 
   async function cancel (id: string): Promise<JobDocument | null> {

@@ -46,13 +46,15 @@ const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       tags: ['jobs'],
       params: JobIdParams,
-      response: { 202: JobAccepted, 404: ErrorResponse, 409: ErrorResponse }
+      response: { 200: JobAccepted, 202: JobAccepted, 404: ErrorResponse, 409: ErrorResponse }
     }
   }, async (request, reply) => {
-    const job = await guardState(() => app.jobs.retry(request.params.id, request.id))
-    if (job === null) throw httpError(404, `job ${request.params.id} not found`)
+    const retried = await guardState(() => app.jobs.retry(request.params.id, request.id))
+    if (retried === null) throw httpError(404, `job ${request.params.id} not found`)
+    const { job, created } = retried
     const statusUrl = `/jobs/${job._id}`
-    reply.code(202).header('location', statusUrl)
+    // A job already retried answers with its retry (200), as a repeated Idempotency-Key does.
+    reply.code(created ? 202 : 200).header('location', statusUrl)
     return { jobId: job._id, status: job.status, statusUrl }
   })
 

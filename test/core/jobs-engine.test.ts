@@ -191,6 +191,10 @@ t.test('retry: a failed job becomes a new queued job linked to the old one', asy
   t.equal(retried?.trigger, 'retry')
   t.equal(retried?.requestId, 'retry-req-1')
   t.equal((await app.jobs.get(job._id))?.retriedBy, jobId)
+  // Retrying it again, or twice at once, answers with the same retry instead of making more jobs.
+  const again = await Promise.all([1, 2].map(() => app.inject({ method: 'POST', url: `/jobs/${job._id}/retry`, headers: authHeaders() })))
+  t.same(again.map((r) => [r.statusCode, r.json().jobId]), [[200, jobId], [200, jobId]], 'the existing retry, with 200')
+  t.equal(await app.jobs.store.collection.countDocuments({ retryOf: job._id }) + await app.jobs.store.doneCollection.countDocuments({ retryOf: job._id }), 1, 'one retry job')
   const succeeded = await app.jobs.enqueue('fixture.noop', {})
   await waitForStatus(app, succeeded.job._id, ['succeeded'])
   t.equal((await app.inject({ headers: authHeaders(), method: 'POST', url: `/jobs/${succeeded.job._id}/retry` })).statusCode, 409)
