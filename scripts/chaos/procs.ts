@@ -4,7 +4,7 @@
  * started is remembered and killed when the chaos process exits, however it exits.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { delimiter, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -143,6 +143,10 @@ export function createFerret (binary: string, dir: string, port: number, logPath
 
 export type Ferret = ReturnType<typeof createFerret>
 
+function logTail (path: string, lines = 12): string {
+  try { return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-lines).join('\n') } catch { return '(no log)' }
+}
+
 /** One gateway process (`node --import tsx src/server.ts`) in its own process group. */
 export interface GatewayProcess {
   generation: number
@@ -163,7 +167,7 @@ export async function startGateway (options: { root: string, env: Record<string,
   const deadline = startedAt + (options.timeoutMs ?? 60_000)
   for (;;) {
     if (options.wait === false) break
-    if (owned.child.exitCode !== null) throw new Error(`gateway generation ${options.generation} exited with code ${owned.child.exitCode} at start (log: ${options.logPath})`)
+    if (owned.child.exitCode !== null) throw new Error(`gateway generation ${options.generation} exited with code ${owned.child.exitCode} at start (log: ${options.logPath}):\n${logTail(options.logPath)}`)
     const ok = await request(`${options.base}/health`, { headersTimeout: 1000, bodyTimeout: 1000 })
       .then(async (res) => { await res.body.dump(); return res.statusCode === 200 }, () => false)
     if (ok) break
