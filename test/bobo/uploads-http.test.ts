@@ -3,12 +3,14 @@
  * leaves the connection hanging; temp files of an upload killed mid-write do not stay behind.
  */
 import { spawnSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { mkdir, readdir, utimes, writeFile } from 'node:fs/promises'
 import t from 'tap'
 import { Client } from 'undici'
 import { TEST_API_KEY } from '../helpers/app.js'
+import { keyedFileName } from '../../src/integrations/bobo/files.js'
 import { boboHarness, boboRow } from '../helpers/bobo-setup.js'
 
 const USERS: Array<[string, string]> = [['ann@example.org', '00452']]
@@ -57,4 +59,39 @@ t.test('temp files whose writer is gone are removed at start and by the process 
   const result = await h.process()
   t.match(result, { files: 1 })
   t.same((await readdir(h.dirs.incoming)).sort(), [`.tmp-${host}-${process.pid}-0a1b2d`, '.tmp-elsewhere-2-0a1b2f'].sort(), 'only the live writers\' temp files remain')
+})
+
+t.test('a keyed upload whose first attempt died after writing its file is stored and processed once, whichever comes first: the re-send or the drop scan', async (t) => {
+  const h = await boboHarness(t, { users: USERS })
+  const csv = boboRow('BON', '00452', '20240617143000')
+  const send = (key: string) => h.app.inject({ method: 'POST', url: '/bobo/upload', headers: { 'x-api-key': TEST_API_KEY, 'content-type': 'text/csv', 'idempotency-key': key }, payload: csv })
+  /** What a gateway killed between writing the file and registering it leaves: the file under the key's name. */
+  const orphan = async (key: string): Promise<string> => {
+    const name = keyedFileName(createHash('sha256').update(key).digest('hex').slice(0, 32), 0)
+    await mkdir(h.dirs.incoming, { recursive: true })
+    await writeFile(join(h.dirs.incoming, name), csv)
+    const old = new Date(Date.now() - 60_000)
+    await utimes(join(h.dirs.incoming, name), old, old)
+    return name
+  }
+  const records = (name: string) => h.app.mongo.db.collection('boboFiles').find({ name }).toArray()
+
+  // The re-send first: it finds the file and registers it; processing then takes it once.
+  const first = await orphan('resend-first')
+  const resent = await send('resend-first')
+  t.equal(resent.statusCode, 202, resent.body)
+  t.same(resent.json().files.map((f: { file: string }) => f.file), [first])
+  await h.process()
+  t.match(await records(first), [{ source: 'upload', status: 'processed' }], 'one record, processed')
+  t.same(await h.list(h.dirs.processed), [first])
+
+  // The drop scan first: it registers the file under the id the re-send uses; the re-send is then a repeat.
+  const second = await orphan('scan-first')
+  await h.process()
+  const again = await send('scan-first')
+  t.equal(again.statusCode, 200, 'the re-send is answered as a repeat')
+  t.same(again.json().files.map((f: { file: string }) => f.file), [second])
+  t.match(await records(second), [{ source: 'upload', status: 'processed' }], 'one record, processed once')
+  t.same(await h.list(h.dirs.incoming), [], 'nothing written again')
+  t.same((await h.list(h.dirs.processed)).sort(), [first, second].sort())
 })

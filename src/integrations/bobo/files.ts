@@ -35,6 +35,20 @@ export function generatedFileName (now: Date): string {
   return `BOBO_${d.getUTCFullYear()}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}_${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}${pad(d.getUTCSeconds())}${pad(d.getUTCMilliseconds(), 3)}_${randomBytes(5).toString('hex')}.csv`
 }
 
+/**
+ * The name of a file uploaded with an Idempotency-Key: derived from the key, so the same upload sent again after
+ * a crash finds the file its first attempt wrote. `BOBO_KEY_<32 hex>_<index>.csv`.
+ */
+export function keyedFileName (keyHash: string, index: number): string {
+  return `BOBO_KEY_${keyHash}_${index}.csv`
+}
+
+/** The record id of a keyed upload's file, from its name (null for any other name): both the intake and the drop scan use it. */
+export function keyedRecordId (name: string): string | null {
+  const match = /^BOBO_KEY_([0-9a-f]{32})_(\d+)\.csv$/.exec(name)
+  return match === null ? null : `upload-${match[1] as string}-${match[2] as string}`
+}
+
 export interface FolderEntry { name: string, size: number, mtimeMs: number }
 
 /** Regular files in a folder (temp files and hidden files skipped); an absent folder is empty. */

@@ -2,12 +2,23 @@ import { createHash, randomUUID } from 'node:crypto'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { httpError, type ErrorDetail } from '../../lib/http-errors.js'
-import { isDuplicateKeyError } from '../../lib/mongo-errors.js'
+import { insertManyOnce } from '../../lib/mongo-errors.js'
 import { parseBoboCsv, type ParsedFile } from './csv.js'
-import { generatedFileName, writeFileAtomic } from './files.js'
+import { generatedFileName, keyedFileName, writeFileAtomic } from './files.js'
 import type { BoboFileRecord, BoboStore } from './store.js'
 
 interface StoredUpload { file: string, originalName: string | null, parsed: ParsedFile }
+
+/** Writes a file atomically unless it exists (then false: a keyed upload's first attempt wrote it). */
+async function writeFileOnce (path: string, content: Buffer): Promise<boolean> {
+  try {
+    await writeFileAtomic(path, content)
+    return true
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false
+    throw err
+  }
+}
 
 /**
  * Uploads: every file is validated first; if any has no valid row the request is refused with 400 and nothing
@@ -46,10 +57,12 @@ export function createIntake (deps: { store: BoboStore, incomingDir: string, tim
     if (earlier !== null) return earlier
     const records: BoboFileRecord[] = []
     const stored: StoredUpload[] = []
+    /** Files this request wrote (a keyed one may already be there, left by a first attempt that died). */
+    const written: string[] = []
     for (const f of parsed) {
       const now = deps.now()
-      const name = generatedFileName(new Date())
-      await writeFileAtomic(join(deps.incomingDir, name), f.content)
+      const name = keyHash === null ? generatedFileName(new Date()) : keyedFileName(keyHash, f.index)
+      if (await writeFileOnce(join(deps.incomingDir, name), f.content)) written.push(name)
       records.push({
         _id: idFor(f.index),
         name,
@@ -70,18 +83,15 @@ export function createIntake (deps: { store: BoboStore, incomingDir: string, tim
       })
       stored.push({ file: name, originalName: f.originalName, parsed: f.parsed })
     }
-    try {
-      await deps.store.files.insertMany(records)
-    } catch (err) {
-      // The same key sent twice at once: the other request registered its files first; this one's go.
-      if (keyHash === null || !isDuplicateKeyError(err)) throw err
-      await deps.store.files.deleteMany({ _id: { $in: records.map((r) => r._id) }, name: { $in: records.map((r) => r.name) } })
-      await Promise.all(records.map(async (r) => await rm(join(deps.incomingDir, r.name), { force: true })))
-      const earlier = await repeat()
-      if (earlier !== null) return earlier
-      throw err
-    }
-    return { stored, repeated: false }
+    const inserted = await insertManyOnce(deps.store.files, records)
+    if (inserted.every(Boolean)) return { stored, repeated: false }
+    // The same key sent twice at once, or a first attempt's file the drop scan registered (under the same id):
+    // the upload is stored once. A file this request wrote again after the first copy was processed and moved
+    // away is removed, so it is not processed twice.
+    const registered = await deps.store.files.find({ _id: { $in: records.map((r) => r._id) } }).toArray()
+    const moved = new Set(registered.filter((r) => r.status !== 'incoming').map((r) => r.name))
+    await Promise.all(written.filter((name) => moved.has(name)).map(async (name) => await rm(join(deps.incomingDir, name), { force: true })))
+    return (await repeat()) ?? { stored, repeated: false }
   }
   return { accept }
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { insertManyOnce } from '../../lib/mongo-errors.js'
 import { removeAbandonedTempFiles } from '../../lib/temp-files.js'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -9,7 +10,7 @@ import { errorMessage } from '../../jobs/errors.js'
 import { userOutcome, type AthocClient, type SyncResult, type UserOutcome } from './athoc-client.js'
 import { parseBoboCsv, type DutyEvent, type ParsedFile } from './csv.js'
 import { exists, freeName } from '../../lib/free-name.js'
-import { listFolder, moveFile } from './files.js'
+import { keyedRecordId, listFolder, moveFile } from './files.js'
 import { bulkInSlices, type BatchIntent, type BoboFileRecord, type BoboStore, type FileOutcome, type ProcessingLogEntry } from './store.js'
 import { formatAthocTime } from './time.js'
 
@@ -126,10 +127,12 @@ export function createProcessor (deps: { store: BoboStore, athoc: AthocClient, l
       fresh = fresh.filter((e) => !lateNames.has(e.name))
     }
     const added: BoboFileRecord[] = fresh.map((e) => ({
-      _id: randomUUID(),
+      // A keyed upload whose first attempt died before registering its file: the id its re-send would use,
+      // so the file is registered once whichever comes first.
+      _id: keyedRecordId(e.name) ?? randomUUID(),
       name: e.name,
-      originalName: e.name,
-      source: 'drop',
+      originalName: keyedRecordId(e.name) === null ? e.name : null,
+      source: keyedRecordId(e.name) === null ? 'drop' : 'upload',
       status: 'incoming',
       size: e.size,
       receivedAt: new Date(e.mtimeMs),
@@ -192,7 +195,8 @@ export function createProcessor (deps: { store: BoboStore, athoc: AthocClient, l
     }
     if (batch.length === 0) return { files: 0, waiting: 0, unsettled, reconciled, athocCalls: 0 }
     const fresh = batch.filter((f) => added.has(f.record._id)).map((f) => ({ ...f.record, rows: f.parsed?.rows ?? 0, accepted: f.parsed?.events.length ?? 0, rejected: f.parsed?.rejected.length ?? 0 }))
-    for (let i = 0; i < fresh.length; i += 90) await store.files.insertMany(fresh.slice(i, i + 90))
+    // Once: a keyed upload's re-send may have registered the same file under the same id meanwhile.
+    for (let i = 0; i < fresh.length; i += 90) await insertManyOnce(store.files, fresh.slice(i, i + 90))
     lap('readMs')
 
     // Latest event per employee across the batch: later time wins; on a tie the later file, then the later row.
