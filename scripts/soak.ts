@@ -82,6 +82,7 @@ async function main (): Promise<number> {
     const limit = pLimit(IN_FLIGHT)
     let acknowledged = 0
     const started = performance.now()
+    const progress = setInterval(() => { process.stderr.write(`[soak] ${acknowledged} acknowledged after ${((performance.now() - started) / 1000).toFixed(0)} s\n`) }, 15_000)
     await Promise.all(Array.from({ length: EVENTS }, (_, i) => limit(async () => {
       const id = (i % EMPLOYEES) + 1
       const keyed = i % 2 === 0 ? { 'idempotency-key': `soak-${i}` } : {}
@@ -95,14 +96,17 @@ async function main (): Promise<number> {
     })))
     const sendSeconds = (performance.now() - started) / 1000
     clearInterval(sampler)
-    // Drained: no event pending and no events job open.
+    clearInterval(progress)
+    process.stderr.write(`[soak] sent ${EVENTS} in ${sendSeconds.toFixed(1)} s; waiting for the drain\n`)
+    // Drained: no events job open, then no event pending. Polled gently: on FerretDB a count of pending events
+    // scans the whole collection, and polling it hard would slow the drain it measures.
     const deadline = Date.now() + DRAIN_LIMIT_MS
     let drained = false
     while (Date.now() < deadline) {
-      const pending = await db.collection('odoo_events').countDocuments({ appliedAt: null })
+      await sleep(1000)
       const open = await db.collection('jobs').countDocuments({ kind: 'odoo.employee-events', status: { $in: ['queued', 'running'] } })
-      if (pending === 0 && open === 0) { drained = true; break }
-      await sleep(250)
+      if (open > 0) continue
+      if (await db.collection('odoo_events').countDocuments({ appliedAt: null }) === 0) { drained = true; break }
     }
     const drainSeconds = (performance.now() - started) / 1000
     const jobs = await db.collection('jobs_done').find({ kind: { $in: ['odoo.employee-events', 'odoo.sync-csv'] } }).toArray()
