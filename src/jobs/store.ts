@@ -161,7 +161,12 @@ export function createJobStore (db: Db, defaults: JobDefaults) {
         if (!isDuplicateKeyError(err)) throw err
       }
       const existing = await jobForKey(keyId, () => newJob(kind, params, options))
-      if (existing?.status === 'queued') return { job: existing, created: false, reusedBy: 'dedupe' }
+      // A job drops its key as its handler starts, so a running job that still has it was claimed but has not
+      // started its work (it is waiting for its exclusive lock, and may go back to the queue): it still takes
+      // the trigger. Treating it as started made a second queued job each time (18 at once under a burst).
+      if (existing?.status === 'queued' || (existing?.status === 'running' && await keys.findOne({ _id: keyId, jobId: existing._id }) !== null)) {
+        return { job: existing, created: false, reusedBy: 'dedupe' }
+      }
       // The key points at a job that has started or finished: it no longer coalesces anything. Drop it and retry.
       if (existing !== null) await keys.deleteOne({ _id: keyId, jobId: existing._id })
     }

@@ -33,10 +33,26 @@ t.test('once the coalesced job starts, a new trigger makes a new job', async (t)
   const app = await build(t)
   const first = await app.jobs.enqueue('fixture.sleep', { ms: 400 }, { dedupeKey: 'x' })
   await waitForStatus(app, first.job._id, ['running'])
+  // Its handler has started once it dropped its key (claimed but not yet started, it still takes triggers).
+  await waitFor(async () => await app.mongo.db.collection('job_keys').countDocuments({ _id: 'dedupe:fixture.sleep:x' as never }) === 0, 15_000, 'the handler to start')
   const second = await app.jobs.enqueue('fixture.sleep', { ms: 10 }, { dedupeKey: 'x' })
   t.ok(second.created)
   t.not(second.job._id, first.job._id)
   await waitForStatus(app, second.job._id, ['succeeded'])
+})
+
+t.test('a job claimed but waiting for its exclusive lock still takes triggers: one queued job, not one per trigger', async (t) => {
+  const app = await build(t)
+  const holder = await app.jobs.enqueue('fixture.exclusive-a', { ms: 2000 })
+  await waitForStatus(app, holder.job._id, ['running'])
+  const ids = new Set<string>()
+  // Meanwhile the waiting job is claimed, finds the lock busy and goes back to the queue, again and again.
+  for (let i = 0; i < 15; i++) {
+    ids.add((await app.jobs.enqueue('fixture.exclusive-b', { ms: 10 }, { dedupeKey: 'waiting' })).job._id)
+    await sleep(100)
+  }
+  t.equal(ids.size, 1, 'every trigger joined the one waiting job')
+  await waitForStatus(app, [...ids][0] as string, ['succeeded'], 30_000)
 })
 
 t.test('holdUntil: a job asked to wait stays queued, keeps coalescing, and runs once the time has come', async (t) => {
