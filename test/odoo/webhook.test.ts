@@ -211,6 +211,22 @@ t.test('an instance that did not see its job held back still joins events to it 
   await allApplied(runner)
 })
 
+t.test('a backlog larger than one job takes is applied by follow-up jobs, with no webhook to trigger them', async (t) => {
+  const sim = await startSimulator(t, { employees: generateEmployees(200) })
+  const csvPath = join(tempDir(t), 'hr_clean.csv')
+  const app = await buildOdooApp(t, odooEnv(sim, csvPath, { ODOO_EVENTS_PER_JOB: '50' }))
+  const initial = await app.inject({ method: 'POST', url: '/odoo/sync-csv', headers: authHeaders() })
+  t.equal((await waitForStatus(app, initial.json().jobId, ['succeeded', 'failed'], 30_000)).status, 'succeeded')
+  // Everything is stored before any job runs: the first job finds 120 pending and takes 50.
+  await app.jobs.runner.stop(5000)
+  const res = await post(app, { events: Array.from({ length: 120 }, (_, i) => ({ event: 'update', employee_id: i + 1 })) })
+  t.equal(res.statusCode, 202)
+  app.jobs.runner.start()
+  await allApplied(app)
+  const jobs = await app.mongo.db.collection('jobs_done').find({ kind: 'odoo.employee-events' }).toArray()
+  t.same(jobs.map((job) => job.result?.events).sort(), [20, 50, 50], 'three jobs: 50, 50 and 20 events')
+})
+
 t.test('a burst of 500 events: every employee reflected, a handful of rewrites', async (t) => {
   const employees = generateEmployees(800)
   const sim = await startSimulator(t, { employees })

@@ -25,6 +25,7 @@ export const odooConfigProperties = {
   ODOO_RETRY_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 50, default: 10, description: 'Attempts of an Odoo job when Odoo is unreachable or answers 5xx; with the backoff below the default spans more than 5 minutes (an Odoo restart).' }),
   ODOO_RETRY_BASE_MS: Type.Integer({ minimum: 0, default: 5000, description: 'First retry delay of an Odoo job; doubles per attempt, with jitter (half to all of it).' }),
   ODOO_RETRY_MAX_MS: Type.Integer({ minimum: 0, default: 120000, description: 'Longest delay between two attempts of an Odoo job.' }),
+  ODOO_EVENTS_PER_JOB: Type.Integer({ minimum: 1, maximum: 100000, default: 20000, description: 'Most webhook events one events job applies; what is left goes to the next job.' }),
   ODOO_WEBHOOK_MAX_EVENTS: Type.Integer({ minimum: 1, maximum: 50000, default: 5000, description: 'Most events one POST /odoo/webhook request may carry (a batch is all-or-nothing).' }),
   ODOO_WEBHOOK_KEY_RETENTION: Type.String({ pattern: DURATION_PATTERN, default: '24h', description: 'How long an applied delivery\'s Idempotency-Key is remembered: a repeat within it answers 200 with the first job; after it, the events are applied again (harmless: they re-read Odoo).' }),
   ODOO_WEBHOOK_SECRET: Type.String({ default: '', description: 'Standard Webhooks secret(s) for POST /odoo/webhook (`whsec_…`, space-separated); empty = signatures not required.' })
@@ -47,6 +48,7 @@ export interface OdooSettings {
   maxWaitMs: number
   webhookSecret: string
   maxEvents: number
+  eventsPerJob: number
   keyRetentionMs: number
   /** Companies whose employees belong in the CSV; empty: every company of the API user. */
   companyIds: number[]
@@ -73,6 +75,7 @@ export function odooSettings (config: Config): OdooSettings {
     maxWaitMs: Number(config.ODOO_EVENTS_MAX_WAIT_MS),
     webhookSecret: String(config.ODOO_WEBHOOK_SECRET),
     maxEvents: Number(config.ODOO_WEBHOOK_MAX_EVENTS),
+    eventsPerJob: Number(config.ODOO_EVENTS_PER_JOB),
     keyRetentionMs: parseDuration(String(config.ODOO_WEBHOOK_KEY_RETENTION)) ?? 0,
     companyIds: String(config.ODOO_COMPANY_IDS).split(',').map((id) => id.trim()).filter((id) => id !== '').map(Number),
     guard: { rows: Number(config.ODOO_DEACTIVATION_GUARD_ROWS), percent: Number(config.ODOO_DEACTIVATION_GUARD_PERCENT) },

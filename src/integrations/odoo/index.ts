@@ -73,7 +73,9 @@ export const odooIntegration: Integration = {
       client ??= createOdooClient({ url: settings.url, db: settings.db, username: settings.username, password: settings.password, timeoutMs: settings.timeoutMs, upstream })
       return client
     }
-    const service = createOdooService({ settings, store, client: getClient })
+    // Bound when the routes are registered (the jobs API is theirs): the events job's follow-up for what it left.
+    let enqueueEvents: (() => Promise<unknown>) | null = null
+    const service = createOdooService({ settings, store, client: getClient, eventsLeft: async () => { await enqueueEvents?.() } })
     // Read at scrape time from MongoDB, so every instance reports the same truth.
     metrics.registerMetric(new Gauge({
       name: 'gateway_odoo_deactivations_blocked',
@@ -174,6 +176,7 @@ export const odooIntegration: Integration = {
           status: async (jobId) => (await app.jobs.get(jobId))?.status ?? null
         }, storage)
 
+        enqueueEvents = () => app.jobs.enqueue('odoo.employee-events', {}, { trigger: 'webhook', dedupeKey: 'pending' })
         // Events stored by a gateway that died before enqueueing their job are picked up at start.
         app.addHook('onReady', async () => {
           if (await store.countPending() > 0) {

@@ -11,14 +11,13 @@ import { EMPLOYEE_FIELDS, STATUS_ACTIVE, STATUS_INACTIVE, odooId, renderCsv, spl
 import { blockedDeactivation, countCompanies, readCompanyScope, type CompanyScope } from './safety.js'
 import type { EmployeeEventDocument, OdooStore } from './store.js'
 
-/** Events one job applies at most; more stay pending for the next job. */
-const MAX_EVENTS_PER_JOB = 20_000
-
 export interface OdooServiceDeps {
   settings: OdooSettings
   store: OdooStore
   /** The Odoo client, created on first use (a gateway without ODOO_URL still starts). */
   client: () => OdooClient
+  /** Makes sure a job will apply the events one job left pending (it takes ODOO_EVENTS_PER_JOB at most). */
+  eventsLeft: () => Promise<void>
 }
 
 function chunk<T> (items: T[], size: number): T[][] {
@@ -28,7 +27,7 @@ function chunk<T> (items: T[], size: number): T[][] {
 }
 
 /** Full sync and event application: both rebuild hr_clean.csv and write it only when it changed. */
-export function createOdooService ({ settings, store, client }: OdooServiceDeps) {
+export function createOdooService ({ settings, store, client, eventsLeft }: OdooServiceDeps) {
   const csvOptions = { formulaGuard: settings.formulaGuard }
   const render = (rows: CsvRow[], header = true): string => renderCsv(rows, header, csvOptions)
 
@@ -240,7 +239,7 @@ export function createOdooService ({ settings, store, client }: OdooServiceDeps)
 
   async function applyEvents (ctx: JobContext): Promise<Record<string, unknown>> {
     const started = performance.now()
-    const events = await store.pendingEvents(MAX_EVENTS_PER_JOB)
+    const events = await store.pendingEvents(settings.eventsPerJob)
     if (events.length === 0) return { events: 0, employees: 0, written: false }
     if (!(await access(settings.csvPath).then(() => true, () => false))) {
       // No HR CSV yet (no full sync has run since the gateway was set up): the changed employees alone would
@@ -311,6 +310,8 @@ export function createOdooService ({ settings, store, client }: OdooServiceDeps)
     // The CSV is written: a busy database must not fail the job now (its events would be applied again).
     await withStorageRetry(() => store.removeApplied(events))
     await withStorageRetry(() => store.purgeDeliveries(new Date(Date.now() - settings.keyRetentionMs)))
+    // A full job may have left events behind, and no webhook may come to make the job that reads them.
+    if (events.length === settings.eventsPerJob) await withStorageRetry(eventsLeft)
     const durationMs = Math.round(performance.now() - started)
     await withStorageRetry(() => store.recordSync({ kind: 'events', jobId: ctx.job._id, rows: rows.size, hash: outcome.hash, written: outcome.written, durationMs, at: new Date() }))
     ctx.progress(events.length, events.length, outcome.written ? 'CSV written' : 'CSV unchanged')
