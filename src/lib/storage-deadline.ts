@@ -6,10 +6,10 @@ import { isRetryableStorageError } from './mongo-errors.js'
 /** Seconds a client is asked to wait (Retry-After) when storage did not answer in time. */
 export const STORAGE_RETRY_AFTER_S = 2
 
-/** The 503 a request gets when MongoDB is busy or unreachable for longer than its deadline. */
-export function storageUnavailable (deadlineMs: number): Error {
-  return httpError(503, `the database did not accept the request within ${deadlineMs} ms (busy or unreachable); ` +
-    `nothing was acknowledged, send it again in ${STORAGE_RETRY_AFTER_S} s`, undefined, { 'retry-after': String(STORAGE_RETRY_AFTER_S) })
+/** The 503 a request gets when MongoDB is busy or unreachable (for longer than its deadline, when it has one). */
+export function storageUnavailable (deadlineMs?: number): Error {
+  const what = deadlineMs === undefined ? 'the database is busy or unreachable' : `the database did not accept the request within ${deadlineMs} ms (busy or unreachable)`
+  return httpError(503, `${what}; nothing was acknowledged, send it again in ${STORAGE_RETRY_AFTER_S} s`, undefined, { 'retry-after': String(STORAGE_RETRY_AFTER_S) })
 }
 
 /** How long a request waits for storage the driver already knows to be unreachable (then 503). */

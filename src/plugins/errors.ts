@@ -4,7 +4,7 @@ import fp from 'fastify-plugin'
 import { MongoError } from 'mongodb'
 import { HttpError, type ErrorDetail } from '../lib/http-errors.js'
 import { isRetryableStorageError } from '../lib/mongo-errors.js'
-import { STORAGE_RETRY_AFTER_S, storageUnavailable } from '../lib/storage-deadline.js'
+import { storageUnavailable } from '../lib/storage-deadline.js'
 
 /**
  * One JSON error shape for every failure: {statusCode, error, message, details?}. Validation errors list
@@ -16,7 +16,7 @@ export default fp(async (app) => {
     const away = thrown instanceof MongoError && request.server.storage?.reachable() === false
     const storage = !(thrown instanceof HttpError) && (isRetryableStorageError(thrown) || away)
     if (storage) request.log.warn({ err: { name: thrown.name, message: thrown.message } }, 'storage unavailable for a request')
-    const err = (storage ? storageUnavailable(0) : thrown) as FastifyError
+    const err = (storage ? storageUnavailable() : thrown) as FastifyError
     let statusCode = err instanceof HttpError ? err.statusCode : (err.statusCode ?? 500)
     if (statusCode < 400 || statusCode > 599) statusCode = 500
     let details: ErrorDetail[] | undefined = err instanceof HttpError ? err.details : undefined
@@ -31,7 +31,6 @@ export default fp(async (app) => {
       message = `invalid request: ${details.map((d) => `${d.field} ${d.message}`).join('; ')}`
     }
     if (err instanceof HttpError) reply.headers(err.headers)
-    if (storage) message = `the database is busy or unreachable; nothing was acknowledged, send it again in ${STORAGE_RETRY_AFTER_S} s`
     if (statusCode >= 500 && !(err instanceof HttpError)) {
       request.log.error({ err }, 'request failed')
       message = 'internal error; see the gateway log for this request id'

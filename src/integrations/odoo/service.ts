@@ -31,25 +31,33 @@ export function createOdooService ({ settings, store, client, eventsLeft }: Odoo
   const csvOptions = { formulaGuard: settings.formulaGuard }
   const render = (rows: CsvRow[], header = true): string => renderCsv(rows, header, csvOptions)
 
+  /**
+   * The rows of the employees matching `domain`, by Odoo id, in one `search_read` in the scope's companies.
+   * Archived included: an event for an archived employee turns its row Inactive.
+   */
+  async function readRows (domain: unknown[], ctx: JobContext, scope: CompanyScope): Promise<Map<number, CsvRow>> {
+    const employees = await client().executeKw<OdooEmployee[]>('hr.employee', 'search_read', [domain], {
+      fields: [...EMPLOYEE_FIELDS],
+      order: 'id asc',
+      context: { ...scope.context, active_test: false }
+    }, { signal: ctx.signal })
+    if (!Array.isArray(employees)) throw new PermanentError('Odoo search_read did not return a list')
+    const rows = new Map<number, CsvRow>()
+    for (const employee of employees) {
+      const id = odooId(employee.id)
+      if (id !== null) rows.set(id, toCsvRow(employee, settings.offset))
+    }
+    return rows
+  }
+
   /** Reads employees by id list, a page per call, `concurrency` pages at once; rows come back compact. */
   async function readByIds (ids: number[], ctx: JobContext, scope: CompanyScope, onPage?: (done: number) => void): Promise<Map<number, CsvRow>> {
-    const odoo = client()
     const limit = pLimit(settings.concurrency)
     const rows = new Map<number, CsvRow>()
     let done = 0
     await Promise.all(chunk(ids, settings.pageSize).map((page) => limit(async () => {
       ctx.signal.throwIfAborted()
-      const employees = await odoo.executeKw<OdooEmployee[]>('hr.employee', 'search_read', [[...scope.domain, ['id', 'in', page]]], {
-        fields: [...EMPLOYEE_FIELDS],
-        order: 'id asc',
-        // Archived included: an event for an archived employee turns its row Inactive.
-        context: { ...scope.context, active_test: false }
-      }, { signal: ctx.signal })
-      if (!Array.isArray(employees)) throw new PermanentError('Odoo search_read did not return a list')
-      for (const employee of employees) {
-        const id = odooId(employee.id)
-        if (id !== null) rows.set(id, toCsvRow(employee, settings.offset))
-      }
+      for (const [id, row] of await readRows([...scope.domain, ['id', 'in', page]], ctx, scope)) rows.set(id, row)
       done += page.length
       onPage?.(done)
     })))
@@ -222,19 +230,8 @@ export function createOdooService ({ settings, store, client, eventsLeft }: Odoo
 
   /** Every employee (archived too) of these departments and their sub-departments, by Odoo id. */
   async function readDepartments (departmentIds: number[], ctx: JobContext, scope: CompanyScope): Promise<Map<number, CsvRow>> {
-    const rows = new Map<number, CsvRow>()
-    if (departmentIds.length === 0) return rows
-    const employees = await client().executeKw<OdooEmployee[]>('hr.employee', 'search_read', [[...scope.domain, ['department_id', 'child_of', departmentIds]]], {
-      fields: [...EMPLOYEE_FIELDS],
-      order: 'id asc',
-      context: { ...scope.context, active_test: false }
-    }, { signal: ctx.signal })
-    if (!Array.isArray(employees)) throw new PermanentError('Odoo search_read did not return a list')
-    for (const employee of employees) {
-      const id = odooId(employee.id)
-      if (id !== null) rows.set(id, toCsvRow(employee, settings.offset))
-    }
-    return rows
+    if (departmentIds.length === 0) return new Map()
+    return await readRows([...scope.domain, ['department_id', 'child_of', departmentIds]], ctx, scope)
   }
 
   async function applyEvents (ctx: JobContext): Promise<Record<string, unknown>> {
