@@ -321,3 +321,27 @@ t.test('an upload enqueues bobo.process by default; POST /bobo/process runs it o
   const done = await waitForStatus(h.app, run.json().jobId, ['succeeded'], 30_000)
   t.match(done.result, { files: 0 })
 })
+
+t.test('an upload\'s own status link leads to the job that processed it, also when that was a later job', async (t) => {
+  const h = await boboHarness(t, { users: USERS, env: { BOBO_PROCESS_ON_UPLOAD: 'true' } })
+  await h.runJob('bobo.mapping-sync', { force: true })
+  h.sim.omitted.add('cid@example.org') // the first job cannot update cid: the file waits for a retry
+  const res = await h.upload(boboRow('BON', '00454', '20240617143000'))
+  t.equal(res.statusCode, 202)
+  t.same(specProblems('POST', '/bobo/upload', res), [])
+  const [file] = res.json().files as Array<{ id: string, statusUrl: string }>
+  t.equal(file?.statusUrl, `/bobo/files/${file?.id ?? ''}`)
+  const { waitForStatus } = await import('../helpers/app.js')
+  const uploadJob = await waitForStatus(h.app, res.json().jobId, ['succeeded'], 30_000)
+  t.match(uploadJob.result, { retry: 1, processed: 0 })
+  const status = async () => (await h.app.inject({ method: 'GET', url: file?.statusUrl ?? '', headers: authHeaders('read') })).json()
+  t.match((await status()).file, { status: 'incoming', lastOutcome: 'retry', lastJobId: res.json().jobId })
+
+  h.sim.omitted.clear()
+  const later = await h.app.inject({ method: 'POST', url: '/bobo/process', headers: authHeaders() })
+  await waitForStatus(h.app, later.json().jobId, ['succeeded'], 30_000)
+  const detail = await status()
+  t.match(detail.file, { status: 'processed', lastJobId: later.json().jobId, lastJobUrl: `/jobs/${later.json().jobId as string}` })
+  t.same(detail.attempts.map((a: { jobId: string }) => a.jobId), [later.json().jobId, res.json().jobId], 'each attempt names its job')
+  t.equal(h.sim.field('cid@example.org', FIELD), '17/06/2024 14:30:00')
+})

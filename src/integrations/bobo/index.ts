@@ -99,7 +99,7 @@ export function createBoboIntegration (options: BoboOptions = {}): Integration {
             exclusive: 'bobo.duty-field',
             maxAttempts: 3,
             timeoutMs: 15 * 60_000,
-            handler: async ({ log, signal, progress }) => processor.run({ log, signal, progress })
+            handler: async ({ job, log, signal, progress }) => processor.run({ jobId: job._id, log, signal, progress })
           },
           'bobo.mapping-sync': {
             description: 'Refreshes employee id → AtHoc login mappings when the schedule rules say so (or always when forced).',

@@ -7,7 +7,7 @@ import { parseBoboCsv, type ParsedFile } from './csv.js'
 import { generatedFileName, keyedFileName, writeFileAtomic } from './files.js'
 import type { BoboFileRecord, BoboStore } from './store.js'
 
-interface StoredUpload { file: string, originalName: string | null, parsed: ParsedFile }
+interface StoredUpload { id: string, file: string, originalName: string | null, parsed: ParsedFile }
 
 /** Writes a file atomically unless it exists (then false: a keyed upload's first attempt wrote it). */
 async function writeFileOnce (path: string, content: Buffer): Promise<boolean> {
@@ -49,7 +49,7 @@ export function createIntake (deps: { store: BoboStore, incomingDir: string, tim
       const byId = new Map(first.map((r) => [r._id, r]))
       const stored = parsed.flatMap((f) => {
         const record = byId.get(idFor(f.index))
-        return record === undefined ? [] : [{ file: record.name, originalName: record.originalName, parsed: f.parsed }]
+        return record === undefined ? [] : [{ id: record._id, file: record.name, originalName: record.originalName, parsed: f.parsed }]
       })
       return { stored, repeated: true }
     }
@@ -63,8 +63,9 @@ export function createIntake (deps: { store: BoboStore, incomingDir: string, tim
       const now = deps.now()
       const name = keyHash === null ? generatedFileName(new Date()) : keyedFileName(keyHash, f.index)
       if (await writeFileOnce(join(deps.incomingDir, name), f.content)) written.push(name)
+      const id = idFor(f.index)
       records.push({
-        _id: idFor(f.index),
+        _id: id,
         name,
         originalName: f.originalName === null ? null : f.originalName.slice(0, 255),
         source: 'upload',
@@ -76,12 +77,13 @@ export function createIntake (deps: { store: BoboStore, incomingDir: string, tim
         lastRetry: null,
         lastError: null,
         lastOutcome: null,
+        lastJobId: null,
         rows: f.parsed.rows,
         accepted: f.parsed.events.length,
         rejected: f.parsed.rejected.length,
         updatedAt: now
       })
-      stored.push({ file: name, originalName: f.originalName, parsed: f.parsed })
+      stored.push({ id, file: name, originalName: f.originalName, parsed: f.parsed })
     }
     const inserted = await insertManyOnce(deps.store.files, records)
     if (inserted.every(Boolean)) return { stored, repeated: false }

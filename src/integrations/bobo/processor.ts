@@ -141,6 +141,7 @@ export function createProcessor (deps: { store: BoboStore, athoc: AthocClient, l
       lastRetry: null,
       lastError: null,
       lastOutcome: null,
+      lastJobId: null,
       rows: null,
       accepted: null,
       rejected: null,
@@ -176,8 +177,10 @@ export function createProcessor (deps: { store: BoboStore, athoc: AthocClient, l
     }
   }
 
-  async function run (ctx: { log: Logger, signal: AbortSignal, progress?: (done: number, total?: number | null, message?: string | null) => void }) {
+  /** `jobId` is recorded on each file it handles, so an upload's status link leads to the job that processed it. */
+  async function run (ctx: { log: Logger, signal: AbortSignal, jobId?: string, progress?: (done: number, total?: number | null, message?: string | null) => void }) {
     const { log, signal } = ctx
+    const jobId = ctx.jobId ?? null
     athoc.checkConfigured()
     const timings: Record<string, number> = {}
     let mark = performance.now()
@@ -305,6 +308,7 @@ export function createProcessor (deps: { store: BoboStore, athoc: AthocClient, l
       summary[outcome as 'processed' | 'retry' | 'failed']++
       entries.push(logEntry(batchId, record, parsed, {
         at: now,
+        jobId,
         users: fileLogins.size,
         usersUpdated: updated,
         unknownEmployees: unknown,
@@ -315,8 +319,8 @@ export function createProcessor (deps: { store: BoboStore, athoc: AthocClient, l
         error: outcome === 'retry' ? `Retry attempt ${retryCount}/${options.maxRetries}: ${error ?? ''}` : outcome === 'failed' ? (invalid ? error : `Exceeded max retry attempts (${options.maxRetries}): ${error ?? ''}`) : null
       }))
       const set: Partial<BoboFileRecord> = outcome === 'processed'
-        ? { lastOutcome: outcome, lastError: null, retryCount: 0, updatedAt: now }
-        : { lastOutcome: outcome, lastError: error, retryCount, lastRetry: now, updatedAt: now }
+        ? { lastOutcome: outcome, lastError: null, retryCount: 0, lastJobId: jobId, updatedAt: now }
+        : { lastOutcome: outcome, lastError: error, retryCount, lastRetry: now, lastJobId: jobId, updatedAt: now }
       let to: string | null = null
       if (outcome !== 'retry') {
         const dir = outcome === 'processed' ? options.processedDir : options.failedDir

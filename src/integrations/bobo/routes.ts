@@ -9,6 +9,8 @@ import type { BoboFileRecord, BoboStore } from './store.js'
 
 const RejectedRow = Type.Object({ line: Type.Integer(), reason: Type.String() })
 const UploadedFile = Type.Object({
+  id: Type.String({ description: 'The file record: GET /bobo/files/{id} follows it to the job that processed it.' }),
+  statusUrl: Type.String({ description: 'GET this for the file\'s outcome and the job that handled it (lastJobId).' }),
   file: Type.String({ description: 'Name the gateway stored the file under in BOBO_INCOMING_DIR.' }),
   originalName: Type.Union([Type.String(), Type.Null()]),
   format: Type.String(),
@@ -35,6 +37,8 @@ const FileView = Type.Object({
   lastRetry: Type.Union([Type.String(), Type.Null()]),
   lastOutcome: Type.Union([Type.String(), Type.Null()]),
   lastError: Type.Union([Type.String(), Type.Null()]),
+  lastJobId: Type.Union([Type.String(), Type.Null()], { description: 'The job that last handled the file (processed it or counted a failed attempt).' }),
+  lastJobUrl: Type.Union([Type.String(), Type.Null()]),
   rows: Type.Union([Type.Integer(), Type.Null()]),
   accepted: Type.Union([Type.Integer(), Type.Null()]),
   rejected: Type.Union([Type.Integer(), Type.Null()]),
@@ -56,7 +60,8 @@ const LogView = Type.Object({
   failures: Type.Array(Type.Object({ login: Type.String(), reason: Type.String() })),
   failureCount: Type.Integer(),
   outcome: Type.String(),
-  error: Type.Union([Type.String(), Type.Null()])
+  error: Type.Union([Type.String(), Type.Null()]),
+  jobId: Type.Union([Type.String(), Type.Null()])
 })
 
 const MAX_REJECTED_SHOWN = 1000
@@ -86,7 +91,7 @@ export function boboRoutes (deps: { store: BoboStore, intake: IntakeService, max
       // A repeat of an upload (same Idempotency-Key) stored nothing: 200 with the first request's files and job.
       reply.code(repeated ? 200 : 202)
       return {
-        files: stored.map((f) => ({ file: f.file, originalName: f.originalName, format: f.parsed.format, rows: f.parsed.rows, accepted: f.parsed.events.length, rejectedCount: f.parsed.rejected.length, rejected: f.parsed.rejected.slice(0, MAX_REJECTED_SHOWN) })),
+        files: stored.map((f) => ({ id: f.id, statusUrl: `/bobo/files/${encodeURIComponent(f.id)}`, file: f.file, originalName: f.originalName, format: f.parsed.format, rows: f.parsed.rows, accepted: f.parsed.events.length, rejectedCount: f.parsed.rejected.length, rejected: f.parsed.rejected.slice(0, MAX_REJECTED_SHOWN) })),
         ...job
       }
     })
@@ -139,7 +144,8 @@ export function boboRoutes (deps: { store: BoboStore, intake: IntakeService, max
           failures: a.failures,
           failureCount: a.failureCount,
           outcome: a.outcome,
-          error: a.error
+          error: a.error,
+          jobId: a.jobId ?? null
         }))
       }
     })
@@ -171,6 +177,8 @@ function fileView (r: BoboFileRecord) {
     lastRetry: r.lastRetry?.toISOString() ?? null,
     lastOutcome: r.lastOutcome,
     lastError: r.lastError,
+    lastJobId: r.lastJobId ?? null,
+    lastJobUrl: r.lastJobId == null ? null : `/jobs/${r.lastJobId}`,
     rows: r.rows,
     accepted: r.accepted,
     rejected: r.rejected,

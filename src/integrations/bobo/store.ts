@@ -21,6 +21,8 @@ export interface BoboFileRecord {
   lastRetry: Date | null
   lastError: string | null
   lastOutcome: FileOutcome | null
+  /** The job that last handled the file (processed it, or counted a failed attempt); absent until one has. */
+  lastJobId?: string | null
   rows: number | null
   accepted: number | null
   rejected: number | null
@@ -48,6 +50,8 @@ export interface ProcessingLogEntry {
   failureCount: number
   outcome: FileOutcome
   error: string | null
+  /** The job that made this attempt (absent in entries written before it was recorded). */
+  jobId?: string | null
 }
 
 export interface MappingRecord { _id: string, login: string, collar: string, updatedAt: Date }
