@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { buildApp } from '../src/app.js'
-import { loadConfig } from '../src/config.js'
+import { buildConfigSchema, loadConfig } from '../src/config.js'
+import { integrations } from '../src/integrations/index.js'
 import { provisionMongo } from './mongo-server.js'
 import { startSandboxes } from './sandboxes.js'
 
@@ -15,7 +16,7 @@ const mongo = await provisionMongo()
 const dataDir = join(process.cwd(), 'data', 'demo')
 mkdirSync(dataDir, { recursive: true })
 const mongoDb = process.env.MONGODB_DB || 'gateway_demo'
-const started = await startSandboxes({ dataDir, mongoUri: mongo.uri, mongoDb })
+const started = await startSandboxes(integrations, { dataDir, mongoUri: mongo.uri, mongoDb })
 
 const apiKey = process.env.GATEWAY_API_KEYS || `demo-${randomBytes(12).toString('hex')}`
 const readKey = process.env.GATEWAY_READ_KEYS || `demo-read-${randomBytes(12).toString('hex')}`
@@ -27,8 +28,8 @@ const env: Record<string, string | undefined> = {
   GATEWAY_API_KEYS: apiKey,
   GATEWAY_READ_KEYS: readKey
 }
-const config = loadConfig(env)
-const app = await buildApp({ config })
+const config = loadConfig(env, buildConfigSchema(integrations))
+const app = await buildApp({ config, integrations })
 await app.listen({ host: config.HOST, port: config.PORT })
 const base = `http://${config.HOST}:${config.PORT}`
 const examples = [
@@ -41,7 +42,8 @@ const examples = [
 process.stdout.write(`
 Integration gateway demo running at ${base}
 MongoDB: ${mongo.description} (${mongo.uri}, database ${config.MONGODB_DB})
-Sandbox upstreams: ${started.map((s) => s.name).join(', ') || 'none'}
+Sandbox upstreams:
+${started.map((s) => `  ${s.name}: ${s.description}`).join('\n') || '  none'}
 Dashboard: ${base}/dashboard (paste one of the keys below)
 API key (trigger and read): ${apiKey}
 Read-only key:              ${readKey}

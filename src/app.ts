@@ -20,6 +20,7 @@ import docsPlugin from './plugins/docs.js'
 import edgePlugin from './plugins/edge.js'
 import webhooksPlugin from './plugins/webhooks.js'
 import healthRoutes from './routes/health.js'
+import integrationRoutes from './routes/integrations.js'
 import jobRoutes from './routes/jobs.js'
 import scheduleRoutes from './routes/schedules.js'
 
@@ -59,6 +60,7 @@ async function gateway (fastify: FastifyInstance, opts: AppOptions): Promise<voi
   await fastify.register(dashboardPlugin)
   await fastify.register(integrationsPlugin, { integrations: opts.integrations ?? defaultIntegrations })
   await fastify.register(healthRoutes)
+  await fastify.register(integrationRoutes)
   await fastify.register(jobRoutes)
   await fastify.register(scheduleRoutes)
 
@@ -131,7 +133,8 @@ export function serverOptions (config: Config, logStream?: DestinationStream): F
       const given = req.headers['x-request-id']
       return typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID()
     },
-    ajv: { customOptions: { coerceTypes: 'array', allErrors: true, removeAdditional: false } },
+    // verbose: errors carry their schema, so a refused unknown field can list the allowed ones.
+    ajv: { customOptions: { coerceTypes: 'array', allErrors: true, removeAdditional: false, verbose: true } },
     bodyLimit: config.BODY_LIMIT_BYTES,
     // A base URL configured with a trailing slash (`https://gw/` + `/odoo/webhook`) still reaches the route.
     routerOptions: { ignoreDuplicateSlashes: true },

@@ -1,7 +1,5 @@
 import Type, { type Static, type TObject, type TProperties } from 'typebox'
 import { Value } from 'typebox/value'
-import type { Integration } from './integration.js'
-import { integrations } from './integrations/index.js'
 import { DURATION_PATTERN } from './lib/duration.js'
 
 /**
@@ -43,8 +41,11 @@ export const coreConfigProperties = {
   PRESSURE_MAX_EVENT_LOOP_UTILIZATION: Type.Number({ minimum: 0, maximum: 1, default: 0, description: 'Answer 503 while event-loop utilisation is above this; 0 disables (the default: a webhook burst keeps the loop busy without being an overload; the event-loop delay is the better sign).' })
 } satisfies TProperties
 
-/** The core's variables plus those of the given integrations (tests add their fixture integration). */
-export function buildConfigSchema (list: Array<Pick<Integration, 'name' | 'config'>> = integrations): TObject {
+/**
+ * The core's variables plus those the given integrations declare. The list is passed in (server.ts passes
+ * every integration, tests add their fixture), so this module never depends on the integrations.
+ */
+export function buildConfigSchema (list: Array<{ name: string, config?: TProperties }>): TObject {
   const properties: TProperties = { ...coreConfigProperties }
   for (const integration of list) {
     for (const [name, schema] of Object.entries(integration.config ?? {})) {
@@ -54,8 +55,6 @@ export function buildConfigSchema (list: Array<Pick<Integration, 'name' | 'confi
   }
   return Type.Object(properties)
 }
-
-export const configSchema = buildConfigSchema()
 
 export type CoreConfig = Static<TObject<typeof coreConfigProperties>>
 /** The validated configuration: core fields are typed; integrations read theirs through their own schema types. */
@@ -74,7 +73,7 @@ export class ConfigError extends Error {
  * Validates a set of variables (normally process.env) against the schema. Unknown variables are ignored.
  * Throws one ConfigError that lists every bad variable, so an operator fixes them all in one go.
  */
-export function loadConfig (env: Record<string, string | undefined>, schema: TObject = configSchema): Config {
+export function loadConfig (env: Record<string, string | undefined>, schema: TObject): Config {
   const input: Record<string, unknown> = {}
   for (const name of Object.keys(schema.properties)) {
     const raw = env[name]

@@ -1,12 +1,13 @@
 import closeWithGrace from 'close-with-grace'
 import { buildApp, shutdownBudgetMs } from './app.js'
-import { ConfigError, loadConfig } from './config.js'
+import { buildConfigSchema, ConfigError, loadConfig } from './config.js'
+import { integrations } from './integrations/index.js'
 
 /** Entry point: configuration from the environment only, listen, drain on SIGINT/SIGTERM. */
 async function main (): Promise<void> {
   let config
   try {
-    config = loadConfig(process.env)
+    config = loadConfig(process.env, buildConfigSchema(integrations))
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`)

@@ -3,46 +3,10 @@
 'use strict'
 
 /**
- * The one place that knows each integration's "run now" route. Integrations themselves are discovered from
- * schedules and job kinds (`<integration>.<job>`); one without an entry here is shown without a button.
- * `title` is the name shown. Fields become a small form; the body is JSON of the filled fields, except a `file`
- * field, whose file is posted as multipart/form-data (part `file`, keeping its name).
+ * Integrations come from GET /integrations: each one's title, its job kinds and schedules, and its dashboard
+ * card (result counts with labels, the "run now" form). Fields become a small form; the body is JSON of the
+ * filled fields, except a `file` field, whose file is posted as multipart/form-data (part `file`).
  */
-const ACTIONS = {
-  odoo: {
-    title: 'Odoo',
-    label: 'Run CSV sync now',
-    route: 'odoo/sync-csv',
-    // Only after checking why the guard stopped a run: lets this one sync deactivate many people.
-    fields: [{ name: 'allowMassDeactivation', label: 'Allow mass deactivation (confirm a run the guard stopped)', type: 'checkbox' }]
-  },
-  tracos: {
-    title: 'TracOS',
-    label: 'Run now',
-    route: 'tracos/run',
-    fields: [{ name: 'direction', label: 'Direction', type: 'select', options: ['both', 'inbound', 'outbound'] }]
-  },
-  bobo: {
-    title: 'BOBO',
-    label: 'Upload and process',
-    route: 'bobo/upload',
-    fields: [{ name: 'file', label: 'CSV file', type: 'file', accept: '.csv,text/csv' }]
-  },
-  insight: {
-    title: 'Insight',
-    label: 'Run sync',
-    route: 'insight/sync',
-    fields: [
-      { name: 'from', label: 'From', type: 'date', initial: () => isoDay(-7) },
-      { name: 'to', label: 'To', type: 'date', initial: () => isoDay(0) },
-      // Empty = the server's default.
-      { name: 'dateField', label: 'Date field', type: 'select', options: ['', 'ship', 'creation'] },
-      { name: 'dryRun', label: 'Dry run (write nothing)', type: 'checkbox' }
-    ]
-  },
-  system: { title: 'System', label: 'Purge old jobs now', route: 'system/purge-jobs' }
-}
-
 const KEY_STORAGE = 'gateway.apiKey'
 const HISTORY_SIZE = 20
 const REFRESH_MS = 10_000
@@ -60,6 +24,8 @@ const OUTCOME = {
 const state = {
   key: null,
   role: null,
+  /** name → the integration as GET /integrations describes it. */
+  integrations: new Map(),
   schedules: [],
   /** kind → newest jobs of that kind (up to HISTORY_SIZE). */
   jobsByKind: new Map(),
@@ -205,8 +171,9 @@ function refresh () {
 
 async function load () {
   const generation = state.generation
-  const [ready, schedules, recent, failed, running, queued] = await Promise.all([
+  const [ready, integrations, schedules, recent, failed, running, queued] = await Promise.all([
     api('ready').catch((err) => ({ data: null, error: err })),
+    api('integrations'),
     api('schedules'),
     api('jobs?limit=100'),
     api('jobs?status=failed&limit=20'),
@@ -223,6 +190,7 @@ async function load () {
     return [kind, res.data.data]
   }))
   if (generation !== state.generation) return
+  state.integrations = new Map(integrations.data.data.map((i) => [i.name, i]))
   state.schedules = schedules.data.data
   state.jobsByKind = new Map(perKind)
   state.failed = failed.data.data
@@ -300,7 +268,7 @@ function upsertJob (job) {
 const integrationOf = (kind) => kind.split('.')[0]
 
 function render () {
-  const names = new Set([...state.schedules.map((s) => integrationOf(s.kind)), ...[...state.jobsByKind.keys()].map(integrationOf)])
+  const names = new Set([...state.integrations.keys(), ...state.schedules.map((s) => integrationOf(s.kind)), ...[...state.jobsByKind.keys()].map(integrationOf)])
   const ordered = [...names].sort((a, b) => (a === 'system') - (b === 'system') || a.localeCompare(b))
   const container = $('integrations')
   for (const name of ordered) {
@@ -331,7 +299,8 @@ function renderReadiness (ready) {
 }
 
 function createCard (name) {
-  const title = h('h3', { id: `card-${name}-title` }, ACTIONS[name]?.title ?? name)
+  const integration = state.integrations.get(name)
+  const title = h('h3', { id: `card-${name}-title`, title: integration?.summary }, integration?.title ?? name)
   const root = h('article', { class: 'card', 'data-integration': name, 'aria-labelledby': `card-${name}-title` })
   const parts = {
     kinds: h('p', { class: 'kinds muted' }),
@@ -343,7 +312,7 @@ function createCard (name) {
   }
   root.append(title, parts.kinds, parts.running, parts.last, parts.next,
     h('h4', {}, 'Recent runs'), parts.history, h('h4', {}, 'Durations'), parts.chart)
-  const action = ACTIONS[name]
+  const action = integration?.dashboard.action
   if (state.role === 'trigger' && action !== undefined) root.append(actionForm(name, action))
   return { root, parts, signatures: {} }
 }
@@ -384,7 +353,7 @@ function outcome (status) {
 
 function lastRun (job) {
   if (job === undefined) return h('p', { class: 'muted' }, 'Last run: none finished yet.')
-  const counts = headline(job.result)
+  const counts = headline(job.result, state.integrations.get(integrationOf(job.kind))?.dashboard.counts)
   return [
     h('p', {}, 'Last run: ', outcome(job.status), ' ', h('span', { class: 'kind', 'data-kind': job.kind }, job.kind), ' · ',
       h('time', { datetime: job.finishedAt ?? job.updatedAt, title: job.finishedAt ?? job.updatedAt }, relative(job.finishedAt ?? job.updatedAt)),
@@ -531,7 +500,8 @@ function actionForm (name, action) {
     } else if (field.type === 'file') {
       input = h('input', { id, name: field.name, type: 'file', accept: field.accept, required: true })
     } else {
-      input = h('input', { id, name: field.name, type: field.type, value: field.initial?.() })
+      const value = field.initialDaysFromToday === undefined ? undefined : isoDay(field.initialDaysFromToday)
+      input = h('input', { id, name: field.name, type: field.type, value })
     }
     return h('div', { class: 'field' }, h('label', { for: id }, field.label), input)
   })
@@ -637,8 +607,19 @@ function showError (err) {
 // ---------------------------------------------------------------------------------------------------------
 // Formatting
 
-function headline (result) {
+/** A result's counts worth a glance: the integration's labelled fields, or else its first few numbers. */
+function headline (result, labels) {
   if (result === null || typeof result !== 'object' || Array.isArray(result)) return []
+  if (labels !== undefined) {
+    const at = (path) => path.split('.').reduce((v, key) => (v !== null && typeof v === 'object' ? v[key] : undefined), result)
+    const labelled = Object.entries(labels).flatMap(([path, label]) => {
+      const value = at(path)
+      if (typeof value === 'number' && Number.isFinite(value)) return [[label, value]]
+      return value === true ? [[label, '✓']] : []
+    })
+    if (result.dryRun === true) labelled.unshift(['dry run', '✓'])
+    if (labelled.length > 0) return labelled
+  }
   const counts = []
   const visit = (obj, prefix) => {
     for (const [key, value] of Object.entries(obj)) {

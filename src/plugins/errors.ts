@@ -5,6 +5,7 @@ import { MongoError } from 'mongodb'
 import { HttpError, type ErrorDetail } from '../lib/http-errors.js'
 import { isRetryableStorageError } from '../lib/mongo-errors.js'
 import { storageUnavailable } from '../lib/storage-deadline.js'
+import { describeValidation } from '../lib/validation-messages.js'
 
 /**
  * One JSON error shape for every failure: {statusCode, error, message, details?}. Validation errors list
@@ -23,11 +24,7 @@ export default fp(async (app) => {
     let message = err.message
     if (err.validation !== undefined) {
       statusCode = 400
-      details = err.validation.map((v) => {
-        const missing = (v.params as { missingProperty?: string }).missingProperty
-        const path = [err.validationContext, ...v.instancePath.split('/').filter(Boolean), ...(missing === undefined ? [] : [missing])]
-        return { field: path.filter(Boolean).join('/'), message: v.message ?? 'is invalid' }
-      })
+      details = err.validation.map((v) => describeValidation(v, err.validationContext))
       message = `invalid request: ${details.map((d) => `${d.field} ${d.message}`).join('; ')}`
     }
     if (err instanceof HttpError) reply.headers(err.headers)

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { MongoClient } from 'mongodb'
 import { closeSandboxes, startSandboxes } from '../../scripts/sandboxes.js'
 import { buildApp } from '../../src/app.js'
-import { loadConfig } from '../../src/config.js'
+import { buildConfigSchema, loadConfig } from '../../src/config.js'
 import { integrations } from '../../src/integrations/index.js'
 import { TEST_API_KEY, TEST_READ_KEY, freshDbName, mongoUri, testEnv } from './app.js'
 
@@ -25,7 +25,7 @@ export interface DashboardGateway {
 export async function startDashboardGateway (): Promise<DashboardGateway> {
   const dataDir = mkdtempSync(join(tmpdir(), 'dashboard-test-'))
   const mongoDb = freshDbName()
-  const sandboxes = await startSandboxes({ dataDir, mongoUri: mongoUri(), mongoDb })
+  const sandboxes = await startSandboxes(integrations, { dataDir, mongoUri: mongoUri(), mongoDb })
   const sandboxEnv: Record<string, string> = Object.assign({}, ...sandboxes.map((s) => s.env))
   const env = testEnv({
     ...sandboxEnv,
@@ -40,7 +40,7 @@ export async function startDashboardGateway (): Promise<DashboardGateway> {
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn'
   })
   await fetch(`${sandboxEnv.ODOO_URL}/__sim/control`, { method: 'POST', body: JSON.stringify({ action: 'delay', ms: 400 }) })
-  const config = loadConfig({ ...env, PORT: '0' })
+  const config = loadConfig({ ...env, PORT: '0' }, buildConfigSchema(integrations))
   const app = await buildApp({ config, integrations })
   await app.listen({ host: '127.0.0.1', port: 0 })
   const address = app.server.address()

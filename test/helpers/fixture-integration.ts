@@ -2,21 +2,22 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { MongoServerError } from 'mongodb'
 import type { FastifyInstance } from 'fastify'
 import Type from 'typebox'
-import type { Integration } from '../../src/integration.js'
+import { defineIntegration } from '../../src/integration.js'
 import { PermanentError, RetryableError } from '../../src/jobs/errors.js'
-import { triggerJob } from '../../src/jobs/http.js'
 
 /**
  * A small integration used by the core's tests: real job kinds plugged in through the same contract as
  * the real integrations, so the engine under test is the real one.
  */
-export const fixtureIntegration: Integration = {
+export const fixtureIntegration = defineIntegration({
   name: 'fixture',
+  title: 'Fixture',
+  summary: 'Test-only job kinds that exercise the engine.',
   config: {
     FIXTURE_SCHEDULE_MS: Type.Integer({ default: 0, description: 'test only: interval of fixture.tick, 0 = off' }),
     FIXTURE_WEBHOOK_SECRET: Type.String({ default: '', description: 'test only: Standard Webhooks secret(s) of /fixture/webhook' })
   },
-  setup ({ config, db }) {
+  setup ({ config, db, jobs }) {
     const executions = db.collection<{ jobId: string, event: string, pid: number, at: Date }>('executions')
     const record = (jobId: string, event: string) => executions.insertOne({ jobId, event, pid: process.pid, at: new Date() })
     const scheduleMs = Number(config.FIXTURE_SCHEDULE_MS)
@@ -112,17 +113,17 @@ export const fixtureIntegration: Integration = {
           }
         }, async (request, reply) => {
           const body = request.body as { kind: string, params?: Record<string, unknown>, dedupeKey?: string }
-          const result = await triggerJob(request, reply, body.kind, body.params ?? {}, body.dedupeKey === undefined ? {} : { dedupeKey: body.dedupeKey })
+          const result = await jobs.trigger(request, reply, body.kind, body.params ?? {}, body.dedupeKey === undefined ? {} : { dedupeKey: body.dedupeKey })
           return result.body
         })
         app.post('/fixture/webhook', {
           config: { webhookSecret: String(config.FIXTURE_WEBHOOK_SECRET) },
           schema: { body: Type.Object({ event: Type.String() }) }
         }, async (request, reply) => {
-          const result = await triggerJob(request, reply, 'fixture.noop', { event: (request.body as { event: string }).event }, { trigger: 'webhook' })
+          const result = await jobs.trigger(request, reply, 'fixture.noop', { event: (request.body as { event: string }).event }, { trigger: 'webhook' })
           return result.body
         })
       }
     }
   }
-}
+})

@@ -7,11 +7,10 @@ import { join } from 'node:path'
 import { parse } from 'csv-parse/sync'
 import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
-import { loadConfig } from '../../src/config.js'
-import { odooSettings } from '../../src/integrations/odoo/config.js'
+import { odooSettings, type OdooConfig } from '../../src/integrations/odoo/config.js'
 import { cleanValue } from '../../src/integrations/odoo/mapping.js'
 import { generateEmployees, type SimEmployee } from '../../src/integrations/odoo/sandbox/employees.js'
-import { authHeaders, testEnv, waitFor, waitForStatus } from '../helpers/app.js'
+import { authHeaders, testConfig, waitFor, waitForStatus } from '../helpers/app.js'
 import { buildOdooApp, odooEnv, startSimulator, tempDir } from '../helpers/odoo-sandbox.js'
 
 function csvRows (path: string): Map<string, Record<string, string>> {
@@ -157,7 +156,7 @@ t.test('retries span an Odoo restart; the job says it is waiting for Odoo and un
   t.match(done.progress, { message: 'CSV written' })
 
   // The defaults span at least 5 minutes even when every jittered delay comes out at its shortest (half).
-  const defaults = odooSettings(loadConfig(testEnv()))
+  const defaults = odooSettings(testConfig() as unknown as OdooConfig)
   let shortest = 0
   for (let attempt = 1; attempt < defaults.retry.attempts; attempt++) shortest += Math.min(defaults.retry.maxMs, defaults.retry.baseMs * 2 ** (attempt - 1)) / 2
   t.ok(shortest >= 300_000, `default retries wait at least ${Math.round(shortest / 1000)} s in all`)

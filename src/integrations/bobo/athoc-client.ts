@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Agent, request, type Dispatcher } from 'undici'
-import type { UpstreamMetrics } from '../../integration.js'
-import { PermanentError, RetryableError } from '../../jobs/errors.js'
+import { PermanentError, RetryableError, type UpstreamMetrics } from '../../integration.js'
 
 export interface AthocClientOptions {
   baseUrl: string

@@ -1,5 +1,4 @@
-import { errorMessage } from '../../jobs/errors.js'
-import type { Logger } from '../../lib/logger.js'
+import { errorMessage, type Logger } from '../../integration.js'
 import { userOutcome, type AthocClient } from './athoc-client.js'
 import { formatAthocTime } from './time.js'
 

@@ -1,5 +1,5 @@
-import Type, { type Static, type TObject } from 'typebox'
-import { DURATION_PATTERN } from '../../lib/duration.js'
+import Type from 'typebox'
+import { DURATION_PATTERN, type ConfigOf } from '../../integration.js'
 
 /** Every variable the BOBO → AtHoc integration reads. AtHoc is optional: without ATHOC_URL nothing is scheduled. */
 export const boboConfig = {
@@ -38,6 +38,4 @@ export const boboConfig = {
   ATHOC_COLLAR_FIELD: Type.String({ default: 'Collar-Number', description: 'AtHoc attribute that holds the BOBO employee id.' })
 }
 
-const schema = Type.Object(boboConfig)
-export type BoboConfig = Static<typeof schema>
-export const boboConfigSchema: TObject = schema
+export type BoboConfig = ConfigOf<typeof boboConfig>

@@ -2,9 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { constants } from 'node:fs'
 import { copyFile, link, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { exists } from '../../lib/free-name.js'
-import { syncDirectory } from '../../lib/sync-directory.js'
-import { tempFileName } from '../../lib/temp-files.js'
+import { exists, syncDirectory, tempFileName } from '../../integration.js'
 
 /** Writes a file atomically: temp file in the same folder, fsync, rename, fsync the folder. Never overwrites. */
 export async function writeFileAtomic (path: string, data: Buffer | string): Promise<void> {

@@ -1,15 +1,14 @@
 import { resolve } from 'node:path'
-import type { Integration } from '../../integration.js'
-import { DAY_MS, parseDuration } from '../../lib/duration.js'
-import { removeAbandonedTempFiles } from '../../lib/temp-files.js'
+import { DAY_MS, defineIntegration, parseDuration, removeAbandonedTempFiles } from '../../integration.js'
 import { createAthocClient } from './athoc-client.js'
 import { createCleanup } from './cleanup.js'
-import { boboConfig, type BoboConfig } from './config.js'
+import { boboConfig } from './config.js'
 import { createIntake } from './intake.js'
 import { createMappingSync } from './mapping-sync.js'
 import { createProcessor } from './processor.js'
 import { createProcessedRetention } from './retention.js'
 import { boboRoutes } from './routes.js'
+import { boboSandbox } from './sandbox/index.js'
 import { createBoboStore } from './store.js'
 import { checkTimeZone } from './time.js'
 
@@ -22,12 +21,18 @@ export interface BoboOptions {
  * BOBO book-on/book-off → BlackBerry AtHoc duty field: CSV intake (upload and drop folder), batched
  * SyncByCommonNames with latest-wins, employee → login mapping sync, and stale-value cleanup.
  */
-export function createBoboIntegration (options: BoboOptions = {}): Integration {
-  return {
+export function createBoboIntegration (options: BoboOptions = {}) {
+  return defineIntegration({
     name: 'bobo',
+    title: 'BOBO → AtHoc',
+    summary: 'Book-on/book-off CSVs (uploaded or dropped in a folder) set the duty field of AtHoc users, batched, latest event wins.',
     config: boboConfig,
-    setup ({ config: raw, db, log, upstream }) {
-      const config = raw as unknown as BoboConfig
+    dashboard: {
+      counts: { files: 'files', processed: 'processed', retry: 'to retry', failed: 'failed', usersSent: 'users sent', athocCalls: 'AtHoc calls' },
+      action: { label: 'Upload and process', route: 'bobo/upload', fields: [{ name: 'file', label: 'CSV file', type: 'file', accept: '.csv,text/csv' }] }
+    },
+    sandbox: boboSandbox,
+    setup ({ config, db, jobs, log, upstream }) {
       const now = options.now ?? (() => new Date())
       try {
         checkTimeZone(config.BOBO_TIMEZONE)
@@ -49,7 +54,7 @@ export function createBoboIntegration (options: BoboOptions = {}): Integration {
         retryBaseMs: config.ATHOC_RETRY_BASE_MS,
         retryMaxWaitMs: config.ATHOC_RETRY_MAX_WAIT_MS,
         pageSize: config.ATHOC_PAGE_SIZE,
-        pagingMode: config.ATHOC_PAGING_MODE as 'page' | 'record',
+        pagingMode: config.ATHOC_PAGING_MODE,
         upstream
       })
       const dirs = {
@@ -128,10 +133,10 @@ export function createBoboIntegration (options: BoboOptions = {}): Integration {
           { id: 'bobo.cleanup', kind: 'bobo.cleanup', everyMs: Math.max(1000, cleanupMs ?? 3_600_000), enabled: athocConfigured && cleanupMs !== null && config.BOBO_AUTO_CLEANUP_HOURS > 0, description: 'Clears stale AtHoc duty values' },
           { id: 'bobo.purge-processed', kind: 'bobo.purge-processed', everyMs: DAY_MS, enabled: config.BOBO_PROCESSED_RETENTION_DAYS > 0, description: 'Deletes processed files older than BOBO_PROCESSED_RETENTION_DAYS' }
         ],
-        routes: boboRoutes({ store, intake, maxBytes: config.BOBO_UPLOAD_MAX_BYTES, maxFiles: config.BOBO_UPLOAD_MAX_FILES, processOnUpload: config.BOBO_PROCESS_ON_UPLOAD })
+        routes: boboRoutes({ jobs, store, intake, maxBytes: config.BOBO_UPLOAD_MAX_BYTES, maxFiles: config.BOBO_UPLOAD_MAX_FILES, processOnUpload: config.BOBO_PROCESS_ON_UPLOAD })
       }
     }
-  }
+  })
 }
 
 export const boboIntegration = createBoboIntegration()

@@ -1,8 +1,6 @@
 import { unlink } from 'node:fs/promises'
 import { join } from 'node:path'
-import { DAY_MS } from '../../lib/duration.js'
-import type { Logger } from '../../lib/logger.js'
-import { syncDirectory } from '../../lib/sync-directory.js'
+import { DAY_MS, syncDirectory, type Logger } from '../../integration.js'
 import type { BoboStore } from './store.js'
 
 /**

@@ -1,9 +1,7 @@
 import multipart from '@fastify/multipart'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import Type from 'typebox'
-import { triggerJob } from '../../jobs/http.js'
-import { httpError } from '../../lib/http-errors.js'
-import { ErrorResponse, IdempotencyHeaders, JobAccepted } from '../../schemas/common.js'
+import { ErrorResponse, httpError, IdempotencyHeaders, JobAccepted, type IntegrationJobs } from '../../integration.js'
 import type { IntakeService } from './intake.js'
 import type { BoboFileRecord, BoboStore } from './store.js'
 
@@ -66,7 +64,7 @@ const LogView = Type.Object({
 
 const MAX_REJECTED_SHOWN = 1000
 
-export function boboRoutes (deps: { store: BoboStore, intake: IntakeService, maxBytes: number, maxFiles: number, processOnUpload: boolean }) {
+export function boboRoutes (deps: { jobs: IntegrationJobs, store: BoboStore, intake: IntakeService, maxBytes: number, maxFiles: number, processOnUpload: boolean }) {
   return async function routes (app: FastifyInstance): Promise<void> {
     await app.register(multipart, {
       limits: { fileSize: deps.maxBytes, files: deps.maxFiles, parts: deps.maxFiles + 20, fields: 20, fieldSize: 1024 },
@@ -87,7 +85,7 @@ export function boboRoutes (deps: { store: BoboStore, intake: IntakeService, max
       })
       const header = request.headers['idempotency-key']
       const { stored, repeated } = await deps.intake.accept(files, typeof header === 'string' && header !== '' ? header : undefined)
-      const job = deps.processOnUpload ? (await triggerJob(request, reply, 'bobo.process', {}, { dedupeKey: 'bobo.process' })).body : {}
+      const job = deps.processOnUpload ? (await deps.jobs.trigger(request, reply, 'bobo.process', {}, { dedupeKey: 'bobo.process' })).body : {}
       // A repeat of an upload (same Idempotency-Key) stored nothing: 200 with the first request's files and job.
       reply.code(repeated ? 200 : 202)
       return {
@@ -154,7 +152,7 @@ export function boboRoutes (deps: { store: BoboStore, intake: IntakeService, max
       app.post(path, {
         schema: { tags: ['bobo'], headers: IdempotencyHeaders, response: { 200: JobAccepted, 202: JobAccepted, 400: ErrorResponse } }
       }, async (request, reply) => {
-        const { body } = await triggerJob(request, reply, kind, params, { dedupeKey: kind })
+        const { body } = await deps.jobs.trigger(request, reply, kind, params, { dedupeKey: kind })
         return body
       })
     }

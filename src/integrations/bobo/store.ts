@@ -1,5 +1,5 @@
 import type { AnyBulkWriteOperation, Collection, Db, Document } from 'mongodb'
-import { ensureIndexes } from '../../lib/indexes.js'
+import { ensureIndexes } from '../../integration.js'
 import type { RejectedRow } from './csv.js'
 
 export type FileStatus = 'incoming' | 'processed' | 'failed' | 'missing'

@@ -1,6 +1,5 @@
+import { DAY_MS } from '../../integration.js'
 /** Calendar dates as `YYYY-MM-DD` strings in UTC: what Insight's date filters take. */
-
-import { DAY_MS } from '../../lib/duration.js'
 
 /** `YYYY-MM-DD` (production) or `YYYYMMDD` (the SOP's DATS) → `YYYY-MM-DD`; null when it is not a real date. */
 export function parseInsightDate (value: unknown): string | null {

@@ -1,7 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { triggerJob } from '../../jobs/http.js'
-import { httpError, type ErrorDetail } from '../../lib/http-errors.js'
-import { IdempotencyHeaders, ErrorResponse, JobAccepted } from '../../schemas/common.js'
+import { ErrorResponse, httpError, IdempotencyHeaders, JobAccepted, type ErrorDetail, type IntegrationJobs } from '../../integration.js'
 import { isCalendarDate, spanDays } from './dates.js'
 import type { SyncParams } from './sync.js'
 
@@ -35,7 +33,7 @@ export function parseSyncBody (body: unknown, maxRangeDays: number): SyncParams 
   }
 }
 
-export function insightRoutes (maxRangeDays: number) {
+export function insightRoutes (jobs: IntegrationJobs, maxRangeDays: number) {
   return async function routes (app: FastifyInstance): Promise<void> {
     app.post('/insight/sync', {
       schema: {
@@ -45,7 +43,7 @@ export function insightRoutes (maxRangeDays: number) {
       }
     }, async (request, reply) => {
       const params = parseSyncBody(request.body, maxRangeDays)
-      const { body } = await triggerJob(request, reply, 'insight.sync', { ...params })
+      const { body } = await jobs.trigger(request, reply, 'insight.sync', { ...params })
       return body
     })
   }

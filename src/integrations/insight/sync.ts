@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import pLimit from 'p-limit'
-import { JobError, PermanentError, errorMessage, isRetryable } from '../../jobs/errors.js'
-import type { Logger } from '../../lib/logger.js'
+import { errorMessage, isRetryable, JobError, PermanentError, type Logger } from '../../integration.js'
 import { defaultWindow, splitWindows } from './dates.js'
 import { UpstreamAuthError, type DateField, type InsightClient, type InsightOrder } from './insight-client.js'
 import type { OomnitzaAsset, OomnitzaClient } from './oomnitza-client.js'

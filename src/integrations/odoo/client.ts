@@ -2,8 +2,7 @@ import http from 'node:http'
 import https from 'node:https'
 import { createRequire } from 'node:module'
 import { PassThrough } from 'node:stream'
-import type { UpstreamMetrics } from '../../integration.js'
-import { JobError } from '../../jobs/errors.js'
+import { JobError, type UpstreamMetrics } from '../../integration.js'
 import { parseMethodResponse, xmlPieces, type ParsedResponse } from './xml-response.js'
 
 const require = createRequire(import.meta.url)

@@ -1,6 +1,5 @@
 import Type, { type TProperties } from 'typebox'
-import { DURATION_PATTERN, parseDuration } from '../../lib/duration.js'
-import type { Config } from '../../config.js'
+import { DURATION_PATTERN, parseDuration, type ConfigOf } from '../../integration.js'
 
 /** The Odoo integration's environment variables (merged into the gateway's one configuration schema). */
 export const odooConfigProperties = {
@@ -57,29 +56,32 @@ export interface OdooSettings {
   retry: { attempts: number, baseMs: number, maxMs: number }
 }
 
-export function odooSettings (config: Config): OdooSettings {
+export type OdooConfig = ConfigOf<typeof odooConfigProperties>
+
+/** The variables as the integration uses them: durations in ms, lists split, related values grouped. */
+export function odooSettings (c: OdooConfig): OdooSettings {
   return {
-    url: String(config.ODOO_URL),
-    db: String(config.ODOO_DB),
-    username: String(config.ODOO_USERNAME),
-    password: String(config.ODOO_PASSWORD),
-    timeoutMs: Number(config.ODOO_TIMEOUT_MS),
-    pageSize: Number(config.ODOO_PAGE_SIZE),
-    concurrency: Number(config.ODOO_SYNC_CONCURRENCY),
-    includeArchived: config.ODOO_INCLUDE_ARCHIVED !== false,
-    offset: Number(config.ODOO_PERSONAL_NUMBER_OFFSET),
-    csvPath: String(config.ODOO_CSV_PATH),
-    deleteMode: config.ODOO_DELETE_MODE === 'remove' ? 'remove' : 'inactive',
-    syncIntervalMs: parseDuration(String(config.ODOO_SYNC_INTERVAL)),
-    debounceMs: Number(config.ODOO_EVENTS_DEBOUNCE_MS),
-    maxWaitMs: Number(config.ODOO_EVENTS_MAX_WAIT_MS),
-    webhookSecret: String(config.ODOO_WEBHOOK_SECRET),
-    maxEvents: Number(config.ODOO_WEBHOOK_MAX_EVENTS),
-    eventsPerJob: Number(config.ODOO_EVENTS_PER_JOB),
-    keyRetentionMs: parseDuration(String(config.ODOO_WEBHOOK_KEY_RETENTION)) ?? 0,
-    companyIds: String(config.ODOO_COMPANY_IDS).split(',').map((id) => id.trim()).filter((id) => id !== '').map(Number),
-    guard: { rows: Number(config.ODOO_DEACTIVATION_GUARD_ROWS), percent: Number(config.ODOO_DEACTIVATION_GUARD_PERCENT) },
-    formulaGuard: config.ODOO_CSV_FORMULA_GUARD === true,
-    retry: { attempts: Number(config.ODOO_RETRY_ATTEMPTS), baseMs: Number(config.ODOO_RETRY_BASE_MS), maxMs: Number(config.ODOO_RETRY_MAX_MS) }
+    url: c.ODOO_URL,
+    db: c.ODOO_DB,
+    username: c.ODOO_USERNAME,
+    password: c.ODOO_PASSWORD,
+    timeoutMs: c.ODOO_TIMEOUT_MS,
+    pageSize: c.ODOO_PAGE_SIZE,
+    concurrency: c.ODOO_SYNC_CONCURRENCY,
+    includeArchived: c.ODOO_INCLUDE_ARCHIVED,
+    offset: c.ODOO_PERSONAL_NUMBER_OFFSET,
+    csvPath: c.ODOO_CSV_PATH,
+    deleteMode: c.ODOO_DELETE_MODE,
+    syncIntervalMs: parseDuration(c.ODOO_SYNC_INTERVAL),
+    debounceMs: c.ODOO_EVENTS_DEBOUNCE_MS,
+    maxWaitMs: c.ODOO_EVENTS_MAX_WAIT_MS,
+    webhookSecret: c.ODOO_WEBHOOK_SECRET,
+    maxEvents: c.ODOO_WEBHOOK_MAX_EVENTS,
+    eventsPerJob: c.ODOO_EVENTS_PER_JOB,
+    keyRetentionMs: parseDuration(c.ODOO_WEBHOOK_KEY_RETENTION) ?? 0,
+    companyIds: c.ODOO_COMPANY_IDS.split(',').map((id) => id.trim()).filter((id) => id !== '').map(Number),
+    guard: { rows: c.ODOO_DEACTIVATION_GUARD_ROWS, percent: c.ODOO_DEACTIVATION_GUARD_PERCENT },
+    formulaGuard: c.ODOO_CSV_FORMULA_GUARD,
+    retry: { attempts: c.ODOO_RETRY_ATTEMPTS, baseMs: c.ODOO_RETRY_BASE_MS, maxMs: c.ODOO_RETRY_MAX_MS }
   }
 }

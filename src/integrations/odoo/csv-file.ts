@@ -4,7 +4,7 @@ import { mkdir, open, readdir, rename, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { createReadStream } from 'node:fs'
 import { parse as parseStream } from 'csv-parse'
-import { syncDirectory } from '../../lib/sync-directory.js'
+import { syncDirectory } from '../../integration.js'
 import { CSV_COLUMNS, type CsvRow } from './mapping.js'
 
 function tempPrefix (path: string): string {

@@ -1,68 +1,35 @@
-import { randomUUID } from 'node:crypto'
-import type { FastifyInstance } from 'fastify'
 import { Gauge } from 'prom-client'
-import Type from 'typebox'
-import type { Integration } from '../../integration.js'
-import { PermanentError } from '../../jobs/errors.js'
-import type { JobDocument } from '../../jobs/types.js'
-import { triggerJob } from '../../jobs/http.js'
-import { httpError } from '../../lib/http-errors.js'
-import { ErrorResponse, IdempotencyHeaders } from '../../schemas/common.js'
+import { defineIntegration, PermanentError, type JobDocument } from '../../integration.js'
 import { createOdooClient, type OdooClient } from './client.js'
 import { odooConfigProperties, odooSettings } from './config.js'
+import { odooRoutes, type EventsJobTracker } from './routes.js'
+import { odooSandbox } from './sandbox/index.js'
 import { createOdooService } from './service.js'
-import { createEventIntake } from './intake.js'
-import { createOdooStore, type EmployeeEventDocument } from './store.js'
-import { parseWebhookBody, type WebhookItem } from './webhook.js'
+import { createOdooStore } from './store.js'
 
 /** Both kinds rewrite hr_clean.csv: they share one lock so writers never overlap, across instances too. */
 const CSV_LOCK = 'odoo.hr-csv'
-
-/** Clock difference tolerated between this instance and the runner that claims an events job. */
-const CLOCK_MARGIN_MS = 100
-
-const SyncAccepted = Type.Object({
-  success: Type.Boolean(),
-  message: Type.String(),
-  jobId: Type.String(),
-  status: Type.String(),
-  statusUrl: Type.String()
-})
-
-const WebhookAccepted = Type.Object({
-  success: Type.Boolean(),
-  message: Type.String(),
-  timestamp: Type.String(),
-  /** Events accepted by this request (for a repeat: by the first delivery). */
-  events: Type.Integer(),
-  /** A single-event request's employee. */
-  employee_id: Type.Optional(Type.Integer()),
-  /** A single `department` event's department. */
-  department_id: Type.Optional(Type.Integer()),
-  jobId: Type.String(),
-  status: Type.String(),
-  statusUrl: Type.String()
-})
-
-/** `POST /odoo/sync-csv` takes no body, `{}`, or `{"allowMassDeactivation": true}` (an operator's confirmation). */
-function parseSyncBody (body: unknown): boolean {
-  if (body === undefined || body === null) return false
-  if (typeof body !== 'object' || Array.isArray(body)) throw httpError(400, 'body must be a JSON object like {"allowMassDeactivation": true}', [{ field: 'body', message: 'must be an object' }])
-  const extra = Object.keys(body).filter((key) => key !== 'allowMassDeactivation')
-  if (extra.length > 0) throw httpError(400, `unknown field ${extra.join(', ')}; allowed: allowMassDeactivation`, extra.map((field) => ({ field, message: 'is not allowed (allowed: allowMassDeactivation)' })))
-  const value = (body as { allowMassDeactivation?: unknown }).allowMassDeactivation
-  if (value !== undefined && typeof value !== 'boolean') throw httpError(400, 'allowMassDeactivation must be a boolean', [{ field: 'allowMassDeactivation', message: 'must be a boolean' }])
-  return value === true
-}
 
 /**
  * Odoo HR → hr_clean.csv for midPoint: a full sync (scheduled and on demand) and webhook events that are
  * stored durably, coalesced into one job and applied in one CSV rewrite.
  */
-export const odooIntegration: Integration = {
+export const odooIntegration = defineIntegration({
   name: 'odoo',
+  title: 'Odoo HR → CSV',
+  summary: 'Odoo employees (XML-RPC) become hr_clean.csv for an IGA tool such as midPoint: a full sync on a timer and on demand, webhook events applied within seconds.',
   config: odooConfigProperties,
-  setup ({ config, db, upstream, metrics, storage: requestStorage }) {
+  dashboard: {
+    counts: { rows: 'rows', written: 'CSV rewritten', events: 'events applied', deactivated: 'deactivated' },
+    action: {
+      label: 'Run CSV sync now',
+      route: 'odoo/sync-csv',
+      // Only after checking why the guard stopped a run: lets this one sync deactivate many people.
+      fields: [{ name: 'allowMassDeactivation', label: 'Allow mass deactivation (confirm a run the guard stopped)', type: 'checkbox' }]
+    }
+  },
+  sandbox: odooSandbox,
+  setup ({ config, core, db, jobs, upstream, metrics, storage }) {
     const settings = odooSettings(config)
     // Long enough to ride out an Odoo restart (minutes), with backoff and jitter.
     const retry = { maxAttempts: settings.retry.attempts, backoff: { baseMs: settings.retry.baseMs, maxMs: settings.retry.maxMs } }
@@ -73,9 +40,9 @@ export const odooIntegration: Integration = {
       client ??= createOdooClient({ url: settings.url, db: settings.db, username: settings.username, password: settings.password, timeoutMs: settings.timeoutMs, upstream })
       return client
     }
-    // Bound when the routes are registered (the jobs API is theirs): the events job's follow-up for what it left.
-    let enqueueEvents: (() => Promise<unknown>) | null = null
-    const service = createOdooService({ settings, store, client: getClient, eventsLeft: async () => { await enqueueEvents?.() } })
+    // A job that took its full share of events enqueues the next one for what it left.
+    const eventsLeft = async (): Promise<void> => { await jobs.enqueue('odoo.employee-events', {}, { trigger: 'webhook', dedupeKey: 'pending' }) }
+    const service = createOdooService({ settings, store, client: getClient, eventsLeft })
     // Read at scrape time from MongoDB, so every instance reports the same truth.
     metrics.registerMetric(new Gauge({
       name: 'gateway_odoo_deactivations_blocked',
@@ -84,17 +51,15 @@ export const odooIntegration: Integration = {
       async collect () { this.set((await store.getState())?.lastBlocked?.count ?? 0) }
     }))
 
-    // What this instance's webhook intake knows (see routes): the queued events job its batches join, with the
-    // earliest it can start, and when it last stored events.
-    let pendingJob: { id: string, runAfter: number } | null = null
-    let lastStoredAt = 0
+    const tracker: EventsJobTracker = { pendingJob: null, lastStoredAt: 0 }
 
     /** The events job waits for a quiet moment (see eventsSettleAt), asked by a runner that holds its claim. */
     async function holdEvents (job: JobDocument): Promise<Date | null> {
-      const until = await service.eventsSettleAt(job.createdAt, lastStoredAt)
+      const until = await service.eventsSettleAt(job.createdAt, tracker.lastStoredAt)
       // The asking runner holds the job's claim, so the job cannot start before `until`: the intake needs no read
       // to know that.
-      if (until !== null && pendingJob?.id === job._id) pendingJob.runAfter = Math.max(pendingJob.runAfter, until.getTime())
+      const pending = tracker.pendingJob
+      if (until !== null && pending?.id === job._id) pending.runAfter = Math.max(pending.runAfter, until.getTime())
       return until
     }
 
@@ -125,124 +90,7 @@ export const odooIntegration: Integration = {
         enabled: settings.syncIntervalMs !== null && settings.url !== '',
         description: 'Full Odoo HR → CSV sync (ODOO_SYNC_INTERVAL)'
       }],
-      async routes (app: FastifyInstance) {
-        /** Every webhook joins the one queued events job, or makes it: due one debounce from now (or the longest wait, if shorter). */
-        const eventsJobOptions = () => ({ trigger: 'webhook' as const, dedupeKey: 'pending', runAfter: new Date(Date.now() + Math.min(settings.debounceMs, settings.maxWaitMs)) })
-        const storage = requestStorage.request
-
-        // Which job takes a batch of stored events, at the least cost on the ack path. A job that is still
-        // queued once the batch is stored reads it when it runs. Known facts decide without a query when they
-        // can: a job never starts before its runAfter, so a batch stored well before it (CLOCK_MARGIN_MS covers
-        // clock skew with other instances' runners) is read by it. Otherwise one read by `_id` confirms it is
-        // still queued (and learns its runAfter, which moves while it waits for a quiet moment); failing that,
-        // the dedupe enqueue names the queued job or creates one, under the id the batch was told to expect.
-        let nextJobId = randomUUID()
-        let enqueueing: Promise<string> | null = null
-        const enqueuePending = (jobId: string): Promise<string> => {
-          enqueueing ??= app.jobs.enqueue('odoo.employee-events', {}, { ...eventsJobOptions(), jobId })
-            .then(({ job, created }) => {
-              if (created && job._id === nextJobId) nextJobId = randomUUID()
-              pendingJob = { id: job._id, runAfter: job.runAfter.getTime() }
-              return job._id
-            })
-            .finally(() => { enqueueing = null })
-          return enqueueing
-        }
-        const knownQueued = (at: number): boolean => pendingJob !== null && at < pendingJob.runAfter - CLOCK_MARGIN_MS
-        /** The known job was due a while ago: it has most likely started, so a batch stored now needs another. */
-        const likelyStarted = (): boolean => pendingJob === null || Date.now() > pendingJob.runAfter + CLOCK_MARGIN_MS
-        const intake = createEventIntake(store, {
-          expectedJob: () => pendingJob === null || likelyStarted() ? nextJobId : pendingJob.id,
-          // With no job known to be waiting (the first batch, or the first of a new burst), the enqueue runs
-          // alongside the batch's write instead of after it, under the id the batch expects. Its job counts only
-          // if it is still queued once the batch is stored, which jobFor checks as for any other. (A job held back
-          // for a quiet moment is still queued: the enqueue then finds it, and learns its new runAfter.)
-          beforeStore (expected) {
-            if (likelyStarted()) enqueuePending(expected).catch(() => {})
-          },
-          async jobFor (storedAt) {
-            lastStoredAt = storedAt
-            await enqueueing?.catch(() => {})
-            if (pendingJob !== null) {
-              if (knownQueued(storedAt)) return pendingJob.id
-              const job = await app.jobs.get(pendingJob.id)
-              if (job?.status === 'queued') {
-                pendingJob = { id: job._id, runAfter: job.runAfter.getTime() }
-                return job._id
-              }
-            }
-            return await enqueuePending(nextJobId)
-          },
-          status: async (jobId) => (await app.jobs.get(jobId))?.status ?? null
-        }, storage)
-
-        enqueueEvents = () => app.jobs.enqueue('odoo.employee-events', {}, { trigger: 'webhook', dedupeKey: 'pending' })
-        // Events stored by a gateway that died before enqueueing their job are picked up at start.
-        app.addHook('onReady', async () => {
-          if (await store.countPending() > 0) {
-            await app.jobs.enqueue('odoo.employee-events', {}, { trigger: 'webhook', dedupeKey: 'pending' })
-          }
-        })
-
-        app.post('/odoo/sync-csv', {
-          schema: {
-            tags: ['odoo'],
-            headers: IdempotencyHeaders,
-            response: { 200: SyncAccepted, 202: SyncAccepted, 400: ErrorResponse }
-          }
-        }, async (request, reply) => {
-          const allowMassDeactivation = parseSyncBody(request.body)
-          // A confirmed run never joins an unconfirmed one (nor the other way round): each has its own dedupe key.
-          const { body, created } = allowMassDeactivation
-            ? await triggerJob(request, reply, 'odoo.sync-csv', { allowMassDeactivation: true }, { dedupeKey: 'manual-confirmed' })
-            : await triggerJob(request, reply, 'odoo.sync-csv', {}, { dedupeKey: 'manual' })
-          const what = allowMassDeactivation ? 'HR CSV sync (mass deactivation confirmed)' : 'HR CSV sync'
-          return { success: true, message: created ? `${what} queued` : `${what} already queued; this request joined it`, ...body }
-        })
-
-        app.post('/odoo/webhook', {
-          config: { webhookSecret: settings.webhookSecret },
-          // Room for a full batch of ODOO_WEBHOOK_MAX_EVENTS events with their payloads.
-          bodyLimit: Math.max(Number(config.BODY_LIMIT_BYTES), settings.maxEvents * 1024),
-          schema: {
-            tags: ['odoo'],
-            headers: IdempotencyHeaders,
-            response: { 200: WebhookAccepted, 202: WebhookAccepted, 400: ErrorResponse, 503: ErrorResponse }
-          }
-        }, async (request, reply) => {
-          const parsed = parseWebhookBody(request.body, settings.maxEvents)
-          const header = request.headers['idempotency-key']
-          const key = request.webhookId ?? (typeof header === 'string' && header !== '' ? header : null)
-          const receivedAt = new Date()
-          const docs: EmployeeEventDocument[] = parsed.items.map((item, index) => ({
-            _id: key === null ? randomUUID() : index === 0 ? `delivery:${key}` : `delivery:${key}#${index}`,
-            event: item.event,
-            employeeId: item.employeeId,
-            ...(item.departmentId === undefined ? {} : { departmentId: item.departmentId }),
-            data: item.data,
-            receivedAt,
-            appliedAt: null
-          }))
-          // The first event of a keyed request is its delivery record: it carries the count and, once stored, the job.
-          if (key !== null) Object.assign(docs[0] as EmployeeEventDocument, { deliveryEvents: docs.length, jobId: null })
-          // Stored before the answer: a 2xx means the events survive a crash.
-          const answer = await intake.accept({ docs, keyed: key !== null })
-          const statusUrl = `/jobs/${answer.jobId}`
-          reply.code(answer.repeat ? 200 : 202).header('location', statusUrl)
-          const single = parsed.batch ? null : parsed.items[0] as WebhookItem
-          const what = single === null ? `${answer.events} events` : single.departmentId !== undefined ? `Department ${single.departmentId}: renamed or moved` : `Employee ${single.employeeId}: ${single.event}`
-          return {
-            success: true,
-            message: `${what} ${answer.repeat ? 'accepted before (repeated delivery)' : 'accepted'}; hr_clean.csv is updated by job ${answer.jobId}`,
-            timestamp: receivedAt.toISOString(),
-            events: answer.events,
-            ...(single === null ? {} : single.departmentId === undefined ? { employee_id: single.employeeId } : { department_id: single.departmentId }),
-            jobId: answer.jobId,
-            status: answer.status,
-            statusUrl
-          }
-        })
-      }
+      routes: odooRoutes({ settings, store, jobs, storage: storage.request, tracker, bodyLimitBytes: core.BODY_LIMIT_BYTES })
     }
   }
-}
+})

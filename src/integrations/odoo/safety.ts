@@ -1,8 +1,8 @@
+import { PermanentError } from '../../integration.js'
 /**
  * What keeps a sync from quietly exporting the wrong people: the companies it reads are explicit, and a run
  * that would disable many people at once is stopped until an operator confirms it.
  */
-import { PermanentError } from '../../jobs/errors.js'
 import type { OdooClient } from './client.js'
 import type { OdooSettings } from './config.js'
 import { odooId, type OdooEmployee } from './mapping.js'

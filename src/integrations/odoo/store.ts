@@ -1,6 +1,5 @@
 import type { Collection, Db } from 'mongodb'
-import { ensureIndexes } from '../../lib/indexes.js'
-import { insertManyOnce } from '../../lib/mongo-errors.js'
+import { ensureIndexes, insertManyOnce } from '../../integration.js'
 
 export const WEBHOOK_EVENTS = ['create', 'update', 'delete', 'archive', 'department'] as const
 export type WebhookEvent = typeof WEBHOOK_EVENTS[number]

@@ -1,4 +1,4 @@
-import { httpError, type ErrorDetail } from '../../lib/http-errors.js'
+import { httpError, type ErrorDetail } from '../../integration.js'
 import { odooId } from './mapping.js'
 import { WEBHOOK_EVENTS, type EventData, type WebhookEvent } from './store.js'
 

@@ -1,26 +1,23 @@
-import type { FastifyInstance } from 'fastify'
-import Type from 'typebox'
-import type { Integration } from '../../integration.js'
-import { triggerJob } from '../../jobs/http.js'
-import { createJobStore } from '../../jobs/store.js'
-import { DAY_MS } from '../../lib/duration.js'
-import { ErrorResponse, IdempotencyHeaders, JobAccepted } from '../../schemas/common.js'
-
-const config = {
-  JOBS_PURGE_CRON: Type.String({ default: '30 3 * * *', description: 'When system.purge-jobs runs (cron, UTC); `off` disables it.' })
-}
+import { DAY_MS, defineIntegration } from '../../integration.js'
+import { systemConfig } from './config.js'
+import { systemRoutes } from './routes.js'
 
 /**
  * Housekeeping built into the gateway. MongoDB TTL indexes are not available on every server we support,
  * so finished jobs and old idempotency keys are removed by this scheduled job.
  */
-export const systemIntegration: Integration = {
+export const systemIntegration = defineIntegration({
   name: 'system',
-  config,
-  setup ({ config, db }) {
-    const store = createJobStore(db, { maxAttempts: config.JOBS_MAX_ATTEMPTS })
-    const retentionMs = config.JOBS_RETENTION_DAYS * DAY_MS
-    const cron = String(config.JOBS_PURGE_CRON)
+  title: 'System',
+  summary: 'Housekeeping: finished jobs and used keys older than JOBS_RETENTION_DAYS are deleted daily.',
+  config: systemConfig,
+  dashboard: {
+    counts: { deletedJobs: 'jobs deleted', deletedKeys: 'keys deleted' },
+    action: { label: 'Purge old jobs now', route: 'system/purge-jobs' }
+  },
+  setup ({ config, core, jobs }) {
+    const retentionMs = core.JOBS_RETENTION_DAYS * DAY_MS
+    const cron = config.JOBS_PURGE_CRON
     return {
       jobs: {
         'system.purge-jobs': {
@@ -30,7 +27,7 @@ export const systemIntegration: Integration = {
           exclusive: 'system.purge-jobs',
           async handler ({ log }) {
             const before = new Date(Date.now() - retentionMs)
-            const deleted = await store.purge(before)
+            const deleted = await jobs.purge(before)
             log.info({ before, ...deleted }, 'purged old jobs')
             return { before: before.toISOString(), deletedJobs: deleted.jobs, deletedKeys: deleted.keys }
           }
@@ -44,18 +41,7 @@ export const systemIntegration: Integration = {
         enabled: cron !== 'off',
         description: 'Daily clean-up of finished jobs'
       }],
-      async routes (app: FastifyInstance) {
-        app.post('/system/purge-jobs', {
-          schema: {
-            tags: ['system'],
-            headers: IdempotencyHeaders,
-            response: { 200: JobAccepted, 202: JobAccepted, 400: ErrorResponse }
-          }
-        }, async (request, reply) => {
-          const { body } = await triggerJob(request, reply, 'system.purge-jobs', {}, { dedupeKey: 'manual' })
-          return body
-        })
-      }
+      routes: systemRoutes(jobs)
     }
   }
-}
+})

@@ -1,9 +1,7 @@
 import { lstat, readdir, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import pLimit from 'p-limit'
-import { DAY_MS } from '../../lib/duration.js'
-import type { Logger } from '../../lib/logger.js'
-import { syncDirectory } from '../../lib/sync-directory.js'
+import { DAY_MS, syncDirectory, type Logger } from '../../integration.js'
 
 export interface ArchivePruneResult {
   cutoff: string

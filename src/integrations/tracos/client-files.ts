@@ -5,8 +5,7 @@ import { mkdir, open, readdir, rename, unlink } from 'node:fs/promises'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { join } from 'node:path'
 import pLimit from 'p-limit'
-import { freeName } from '../../lib/free-name.js'
-import { syncDirectory } from '../../lib/sync-directory.js'
+import { freeName, syncDirectory } from '../../integration.js'
 import type { ClientWorkOrder, Problem } from './translate.js'
 
 /**

@@ -1,6 +1,5 @@
 import pRetry from 'p-retry'
-import { errorMessage } from '../../jobs/errors.js'
-import { isRetryableStorageError } from '../../lib/mongo-errors.js'
+import { errorMessage, isRetryableStorageError } from '../../integration.js'
 
 /** Transient MongoDB failures, SQLITE_BUSY included (see isRetryableStorageError). */
 export const isTransientTracosError = isRetryableStorageError

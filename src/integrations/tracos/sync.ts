@@ -1,12 +1,13 @@
 import { access, mkdir } from 'node:fs/promises'
-import type { Logger } from '../../lib/logger.js'
+import type { Logger } from '../../integration.js'
 import type { ClientFiles } from './client-files.js'
 import { listInbound, readInboundMany, removeStaleTemps, type ReadOutcome } from './client-files.js'
 import { clientToTracos, tracosToClient, type ClientWorkOrder, type Problem, type TracosFields } from './translate.js'
 import type { Classified, WorkOrderDocument, WorkOrders } from './workorders.js'
 import { createPhaseTimer, type PhasesMs, type PhaseTimer } from './phases.js'
 
-export type Direction = 'inbound' | 'outbound' | 'both'
+export const DIRECTIONS = ['inbound', 'outbound', 'both'] as const
+export type Direction = typeof DIRECTIONS[number]
 
 export interface FileError { file: string, problems: Problem[] }
 

@@ -1,6 +1,5 @@
 import type { AnyBulkWriteOperation, Collection, Db, Document, Filter, MongoBulkWriteError, ObjectId } from 'mongodb'
-import type { Logger } from '../../lib/logger.js'
-import { isDuplicateKeyError } from '../../lib/mongo-errors.js'
+import { isDuplicateKeyError, type Logger } from '../../integration.js'
 import { withMongoRetry, type RetryPolicy } from './retry.js'
 import { sameFields, type TracosFields } from './translate.js'
 

@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { MongoClient } from 'mongodb'
+import type { Sandbox, SandboxOptions } from '../../../integration.js'
 import { seedTracos } from '../seed.js'
 
 /**
@@ -8,7 +9,7 @@ import { seedTracos } from '../seed.js'
  * and the client ERP is a set of folders. This seeds both like the original generator (10 work orders with
  * no isSynced field, 10 client files) plus two ugly files that end up rejected with their reports.
  */
-export async function startTracosSandbox ({ dataDir, mongoUri, mongoDb }: { dataDir: string, mongoUri: string, mongoDb: string }): Promise<{ name: string, env: Record<string, string>, examples: string[], close: () => Promise<void> }> {
+export async function tracosSandbox ({ dataDir, mongoUri, mongoDb }: SandboxOptions): Promise<Sandbox> {
   const root = join(dataDir, 'tracos')
   const dirs = { inbound: join(root, 'inbound'), outbound: join(root, 'outbound'), archive: join(root, 'archive'), rejected: join(root, 'rejected') }
   await mkdir(dirs.inbound, { recursive: true })
@@ -24,7 +25,7 @@ export async function startTracosSandbox ({ dataDir, mongoUri, mongoDb }: { data
   await writeFile(join(dirs.inbound, 'corrupt.json'), '{"orderNo": 11, "summary": "cut off')
   await writeFile(join(dirs.inbound, 'bad-date.json'), JSON.stringify({ orderNo: 12, summary: 'Bad date', creationDate: '2026-02-30T10:00:00Z', isDone: 'yes' }))
   return {
-    name: `tracos (folders under ${root}, collection ${mongoDb}.workorders)`,
+    description: `client folders under ${root}; TracOS is the collection ${mongoDb}.workorders`,
     env: {
       TRACOS_INBOUND_DIR: dirs.inbound,
       TRACOS_OUTBOUND_DIR: dirs.outbound,

@@ -1,14 +1,15 @@
 import { join } from 'node:path'
+import type { Sandbox, SandboxOptions } from '../../../integration.js'
 import { generateEmployees } from './employees.js'
 import { createOdooSimulator } from './simulator.js'
 
 /** `npm run demo`: a simulated Odoo with 200 generated employees; the gateway writes the CSV under the demo folder. */
-export async function odooSandbox ({ dataDir }: { dataDir: string }) {
+export async function odooSandbox ({ dataDir }: SandboxOptions): Promise<Sandbox> {
   const sim = createOdooSimulator({ employees: generateEmployees(200) })
   const url = await sim.listen()
   const csvPath = join(dataDir, 'hr', 'hr_clean.csv')
   return {
-    name: `odoo (${url}, CSV ${csvPath})`,
+    description: `Odoo simulator at ${url}; CSV written to ${csvPath}`,
     env: {
       ODOO_URL: url,
       ODOO_DB: sim.db,

@@ -1,12 +1,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import type { Sandbox, SandboxOptions } from '../../../integration.js'
 import { startAthocSimulator } from './athoc-simulator.js'
 
 /**
  * `npm run demo` sandbox: an AtHoc simulator with 20 users (collar numbers 00001…00020), BOBO folders under the
  * demo data folder, and a sample export to upload. The mapping sync runs on the first tick (first-run rule).
  */
-export async function startBoboSandbox ({ dataDir }: { dataDir: string }) {
+export async function boboSandbox ({ dataDir }: SandboxOptions): Promise<Sandbox> {
   const sim = await startAthocSimulator({ orgCode: 'DEMO' })
   for (let i = 1; i <= 20; i++) {
     const id = String(i).padStart(5, '0')
@@ -23,7 +24,7 @@ export async function startBoboSandbox ({ dataDir }: { dataDir: string }) {
     'BON,00004,PAY004,20240101,000000,not-a-time,1,0,0,0'
   ].join('\r\n') + '\r\n')
   return {
-    name: `bobo (AtHoc simulator at ${sim.url})`,
+    description: `AtHoc simulator at ${sim.url}; BOBO folders under ${root}`,
     env: {
       ...sim.env(),
       BOBO_INCOMING_DIR: join(root, 'incoming'),

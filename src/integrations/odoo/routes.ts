@@ -1,0 +1,183 @@
+import { randomUUID } from 'node:crypto'
+import type { FastifyInstance } from 'fastify'
+import Type from 'typebox'
+import { ErrorResponse, httpError, IdempotencyHeaders, type IntegrationJobs } from '../../integration.js'
+import type { OdooSettings } from './config.js'
+import { createEventIntake, type StorageStep } from './intake.js'
+import type { EmployeeEventDocument, OdooStore } from './store.js'
+import { parseWebhookBody, type WebhookItem } from './webhook.js'
+
+/** Clock difference tolerated between this instance and the runner that claims an events job. */
+const CLOCK_MARGIN_MS = 100
+
+const SyncAccepted = Type.Object({
+  success: Type.Boolean(),
+  message: Type.String(),
+  jobId: Type.String(),
+  status: Type.String(),
+  statusUrl: Type.String()
+})
+
+const WebhookAccepted = Type.Object({
+  success: Type.Boolean(),
+  message: Type.String(),
+  timestamp: Type.String(),
+  /** Events accepted by this request (for a repeat: by the first delivery). */
+  events: Type.Integer(),
+  /** A single-event request's employee. */
+  employee_id: Type.Optional(Type.Integer()),
+  /** A single `department` event's department. */
+  department_id: Type.Optional(Type.Integer()),
+  jobId: Type.String(),
+  status: Type.String(),
+  statusUrl: Type.String()
+})
+
+/**
+ * What this instance's webhook intake knows about the events job, shared with the job's holdUntil: the queued
+ * job its batches join, with the earliest it can start, and when it last stored events.
+ */
+export interface EventsJobTracker {
+  pendingJob: { id: string, runAfter: number } | null
+  lastStoredAt: number
+}
+
+/** `POST /odoo/sync-csv` takes no body, `{}`, or `{"allowMassDeactivation": true}` (an operator's confirmation). */
+function parseSyncBody (body: unknown): boolean {
+  if (body === undefined || body === null) return false
+  if (typeof body !== 'object' || Array.isArray(body)) throw httpError(400, 'body must be a JSON object like {"allowMassDeactivation": true}', [{ field: 'body', message: 'must be an object' }])
+  const extra = Object.keys(body).filter((key) => key !== 'allowMassDeactivation')
+  if (extra.length > 0) throw httpError(400, `unknown field ${extra.join(', ')}; allowed: allowMassDeactivation`, extra.map((field) => ({ field, message: 'is not allowed (allowed: allowMassDeactivation)' })))
+  const value = (body as { allowMassDeactivation?: unknown }).allowMassDeactivation
+  if (value !== undefined && typeof value !== 'boolean') throw httpError(400, 'allowMassDeactivation must be a boolean', [{ field: 'allowMassDeactivation', message: 'must be a boolean' }])
+  return value === true
+}
+
+export interface OdooRouteDeps {
+  settings: OdooSettings
+  store: OdooStore
+  jobs: IntegrationJobs
+  storage: StorageStep
+  tracker: EventsJobTracker
+  /** The gateway's JSON body limit; the webhook allows more when a full batch needs it. */
+  bodyLimitBytes: number
+}
+
+export function odooRoutes ({ settings, store, jobs, storage, tracker, bodyLimitBytes }: OdooRouteDeps) {
+  return async function routes (app: FastifyInstance): Promise<void> {
+    /** Every webhook joins the one queued events job, or makes it: due one debounce from now (or the longest wait, if shorter). */
+    const eventsJobOptions = () => ({ trigger: 'webhook' as const, dedupeKey: 'pending', runAfter: new Date(Date.now() + Math.min(settings.debounceMs, settings.maxWaitMs)) })
+
+    // Which job takes a batch of stored events, at the least cost on the ack path. A job that is still
+    // queued once the batch is stored reads it when it runs. Known facts decide without a query when they
+    // can: a job never starts before its runAfter, so a batch stored well before it (CLOCK_MARGIN_MS covers
+    // clock skew with other instances' runners) is read by it. Otherwise one read by `_id` confirms it is
+    // still queued (and learns its runAfter, which moves while it waits for a quiet moment); failing that,
+    // the dedupe enqueue names the queued job or creates one, under the id the batch was told to expect.
+    let nextJobId = randomUUID()
+    let enqueueing: Promise<string> | null = null
+    const enqueuePending = (jobId: string): Promise<string> => {
+      enqueueing ??= jobs.enqueue('odoo.employee-events', {}, { ...eventsJobOptions(), jobId })
+        .then(({ job, created }) => {
+          if (created && job._id === nextJobId) nextJobId = randomUUID()
+          tracker.pendingJob = { id: job._id, runAfter: job.runAfter.getTime() }
+          return job._id
+        })
+        .finally(() => { enqueueing = null })
+      return enqueueing
+    }
+    const knownQueued = (at: number): boolean => tracker.pendingJob !== null && at < tracker.pendingJob.runAfter - CLOCK_MARGIN_MS
+    /** The known job was due a while ago: it has most likely started, so a batch stored now needs another. */
+    const likelyStarted = (): boolean => tracker.pendingJob === null || Date.now() > tracker.pendingJob.runAfter + CLOCK_MARGIN_MS
+    const intake = createEventIntake(store, {
+      expectedJob: () => tracker.pendingJob === null || likelyStarted() ? nextJobId : tracker.pendingJob.id,
+      // With no job known to be waiting (the first batch, or the first of a new burst), the enqueue runs
+      // alongside the batch's write instead of after it, under the id the batch expects. Its job counts only
+      // if it is still queued once the batch is stored, which jobFor checks as for any other. (A job held back
+      // for a quiet moment is still queued: the enqueue then finds it, and learns its new runAfter.)
+      beforeStore (expected) {
+        if (likelyStarted()) enqueuePending(expected).catch(() => {})
+      },
+      async jobFor (storedAt) {
+        tracker.lastStoredAt = storedAt
+        await enqueueing?.catch(() => {})
+        if (tracker.pendingJob !== null) {
+          if (knownQueued(storedAt)) return tracker.pendingJob.id
+          const job = await jobs.get(tracker.pendingJob.id)
+          if (job?.status === 'queued') {
+            tracker.pendingJob = { id: job._id, runAfter: job.runAfter.getTime() }
+            return job._id
+          }
+        }
+        return await enqueuePending(nextJobId)
+      },
+      status: async (jobId) => (await jobs.get(jobId))?.status ?? null
+    }, storage)
+
+    // Events stored by a gateway that died before enqueueing their job are picked up at start.
+    app.addHook('onReady', async () => {
+      if (await store.countPending() > 0) {
+        await jobs.enqueue('odoo.employee-events', {}, { trigger: 'webhook', dedupeKey: 'pending' })
+      }
+    })
+
+    app.post('/odoo/sync-csv', {
+      schema: {
+        tags: ['odoo'],
+        headers: IdempotencyHeaders,
+        response: { 200: SyncAccepted, 202: SyncAccepted, 400: ErrorResponse }
+      }
+    }, async (request, reply) => {
+      const allowMassDeactivation = parseSyncBody(request.body)
+      // A confirmed run never joins an unconfirmed one (nor the other way round): each has its own dedupe key.
+      const { body, created } = allowMassDeactivation
+        ? await jobs.trigger(request, reply, 'odoo.sync-csv', { allowMassDeactivation: true }, { dedupeKey: 'manual-confirmed' })
+        : await jobs.trigger(request, reply, 'odoo.sync-csv', {}, { dedupeKey: 'manual' })
+      const what = allowMassDeactivation ? 'HR CSV sync (mass deactivation confirmed)' : 'HR CSV sync'
+      return { success: true, message: created ? `${what} queued` : `${what} already queued; this request joined it`, ...body }
+    })
+
+    app.post('/odoo/webhook', {
+      config: { webhookSecret: settings.webhookSecret },
+      // Room for a full batch of ODOO_WEBHOOK_MAX_EVENTS events with their payloads.
+      bodyLimit: Math.max(bodyLimitBytes, settings.maxEvents * 1024),
+      schema: {
+        tags: ['odoo'],
+        headers: IdempotencyHeaders,
+        response: { 200: WebhookAccepted, 202: WebhookAccepted, 400: ErrorResponse, 503: ErrorResponse }
+      }
+    }, async (request, reply) => {
+      const parsed = parseWebhookBody(request.body, settings.maxEvents)
+      const header = request.headers['idempotency-key']
+      const key = request.webhookId ?? (typeof header === 'string' && header !== '' ? header : null)
+      const receivedAt = new Date()
+      const docs: EmployeeEventDocument[] = parsed.items.map((item, index) => ({
+        _id: key === null ? randomUUID() : index === 0 ? `delivery:${key}` : `delivery:${key}#${index}`,
+        event: item.event,
+        employeeId: item.employeeId,
+        ...(item.departmentId === undefined ? {} : { departmentId: item.departmentId }),
+        data: item.data,
+        receivedAt,
+        appliedAt: null
+      }))
+      // The first event of a keyed request is its delivery record: it carries the count and, once stored, the job.
+      if (key !== null) Object.assign(docs[0] as EmployeeEventDocument, { deliveryEvents: docs.length, jobId: null })
+      // Stored before the answer: a 2xx means the events survive a crash.
+      const answer = await intake.accept({ docs, keyed: key !== null })
+      const statusUrl = `/jobs/${answer.jobId}`
+      reply.code(answer.repeat ? 200 : 202).header('location', statusUrl)
+      const single = parsed.batch ? null : parsed.items[0] as WebhookItem
+      const what = single === null ? `${answer.events} events` : single.departmentId !== undefined ? `Department ${single.departmentId}: renamed or moved` : `Employee ${single.employeeId}: ${single.event}`
+      return {
+        success: true,
+        message: `${what} ${answer.repeat ? 'accepted before (repeated delivery)' : 'accepted'}; hr_clean.csv is updated by job ${answer.jobId}`,
+        timestamp: receivedAt.toISOString(),
+        events: answer.events,
+        ...(single === null ? {} : single.departmentId === undefined ? { employee_id: single.employeeId } : { department_id: single.departmentId }),
+        jobId: answer.jobId,
+        status: answer.status,
+        statusUrl
+      }
+    })
+  }
+}
