@@ -8,8 +8,8 @@
  * throwaway PostgreSQL cluster instead, FerretDB's production backend, when PostgreSQL's server binaries are
  * installed; otherwise it says so and uses SQLite.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, chmodSync, cpSync } from 'node:fs'
+import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process'
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, chmodSync, cpSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { delimiter, dirname, join } from 'node:path'
@@ -68,6 +68,19 @@ async function waitUntilUp (uri: string, child: ChildProcess, timeoutMs = 30_000
   throw new Error(`server did not answer within ${timeoutMs} ms: ${String(lastError)}`)
 }
 
+/**
+ * Starts a database server in its own process group: Ctrl-C in a terminal signals the whole foreground group,
+ * and the server must outlive the gateway's drain (which still writes job states), so its owner stops it last.
+ * Should the owner die without stopping it, it is killed on the owner's exit.
+ */
+function spawnServer (binary: string, args: string[], options: SpawnOptions): ChildProcess {
+  const child = spawn(binary, args, { ...options, detached: true })
+  const killOnExit = (): void => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') }
+  process.once('exit', killOnExit)
+  child.once('exit', () => { process.off('exit', killOnExit) })
+  return child
+}
+
 function stopper (child: ChildProcess, dir: string): () => Promise<void> {
   return async () => {
     if (child.exitCode === null) {
@@ -83,7 +96,7 @@ function stopper (child: ChildProcess, dir: string): () => Promise<void> {
 async function startMongod (binary: string): Promise<MongoServer> {
   const dir = mkdtempSync(join(tmpdir(), 'gateway-mongod-'))
   const port = await freePort()
-  const child = spawn(binary, ['--dbpath', dir, '--port', String(port), '--bind_ip', '127.0.0.1', '--quiet'], { stdio: 'ignore' })
+  const child = spawnServer(binary, ['--dbpath', dir, '--port', String(port), '--bind_ip', '127.0.0.1', '--quiet'], { stdio: 'ignore' })
   const uri = `mongodb://127.0.0.1:${port}`
   await waitUntilUp(uri, child)
   return { uri, description: `mongod (${binary})`, stop: stopper(child, dir) }
@@ -104,7 +117,7 @@ async function startFerretDb (binary: string, backend: FerretDbBackend): Promise
   const storage = postgres === null
     ? ['--handler=sqlite', `--sqlite-url=file:${join(dir, 'data')}/`]
     : ['--handler=postgresql', `--postgresql-url=${postgres.url}`]
-  const child = spawn(binary, [
+  const child = spawnServer(binary, [
     ...storage,
     `--listen-addr=127.0.0.1:${port}`,
     '--debug-addr=127.0.0.1:0',
@@ -174,7 +187,7 @@ async function startPostgres (): Promise<{ url: string, description: string, sto
   // collection is a queue (each job inserts, updates and deletes its row). With the default nap, dead rows
   // pile up between vacuums and every scan of the live jobs reads tens of megabytes of them.
   const settings = ['listen_addresses=127.0.0.1', 'autovacuum_naptime=1s']
-  const child = spawn(join(bin, 'postgres'), ['-D', dir, '-p', String(port), '-k', dir, ...settings.flatMap((setting) => ['-c', setting])], { stdio: ['ignore', 'ignore', 'ignore'], ...asAccount })
+  const child = spawnServer(join(bin, 'postgres'), ['-D', dir, '-p', String(port), '-k', dir, ...settings.flatMap((setting) => ['-c', setting])], { stdio: ['ignore', 'ignore', 'ignore'], ...asAccount })
   // FerretDB, its only client, is stopped first, so PostgreSQL's default (smart) shutdown is quick.
   const stop = stopper(child, dir)
   const deadline = Date.now() + 30_000
@@ -195,33 +208,56 @@ function goBinDir (go: string): string {
   return join(spawnSync(go, ['env', 'GOPATH'], { encoding: 'utf8' }).stdout.trim(), 'bin')
 }
 
-/**
- * Installs FerretDB into Go's bin dir. `go install …@version` is tried first; where the module proxy refuses
- * the deprecation lookup, or the installed binary lacks its embedded version file, the module is downloaded
- * and built from a copy with that file written in.
- */
-function installFerretDb (go: string): string {
-  const target = join(goBinDir(go), 'ferretdb')
-  const works = (): boolean => existsSync(target) && spawnSync(target, ['--version'], { encoding: 'utf8' }).status === 0
-  log(`building FerretDB ${FERRETDB_VERSION} with go (about a minute, once per machine)`)
-  const install = spawnSync(go, ['install', `github.com/FerretDB/FerretDB/cmd/ferretdb@${FERRETDB_VERSION}`], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' })
-  if (install.status === 0 && works()) return target
-  const download = spawnSync(go, ['mod', 'download', '-json', `github.com/FerretDB/FerretDB@${FERRETDB_VERSION}`], { encoding: 'utf8' })
-  if (download.status !== 0) throw new Error(`go mod download failed: ${download.stderr || download.stdout}`)
-  const { Dir } = JSON.parse(download.stdout) as { Dir: string }
-  const src = mkdtempSync(join(tmpdir(), 'ferretdb-src-'))
+/** A FerretDB binary that runs (`--version` exits 0); a half-built or broken one does not count. */
+function runs (binary: string): boolean {
+  return existsSync(binary) && spawnSync(binary, ['--version'], { stdio: 'ignore', timeout: 10_000 }).status === 0
+}
+
+/** Runs a build step, printing a line every 15 s so a first start does not look hung. */
+async function step (what: string, command: string, args: string[], options: SpawnOptions = {}): Promise<void> {
+  const started = Date.now()
+  const ticker = setInterval(() => { log(`${what}: still working (${Math.round((Date.now() - started) / 1000)} s)`) }, 15_000)
   try {
+    const stderr: Buffer[] = []
+    const child = spawn(command, args, { ...options, stdio: ['ignore', 'ignore', 'pipe'] })
+    child.stderr?.on('data', (chunk: Buffer) => { stderr.push(chunk) })
+    const code = await new Promise<number | null>((resolve, reject) => { child.once('error', reject).once('exit', resolve) })
+    if (code !== 0) throw new Error(`${what} failed: ${Buffer.concat(stderr).toString().trim().slice(-2000)}`)
+  } finally {
+    clearInterval(ticker)
+  }
+}
+
+/**
+ * Builds FerretDB into Go's bin dir, race-free: the module is built from a private copy (with the version file
+ * its build expects written in) into a private file, checked, and renamed into place, so a process using the
+ * installed binary, or building it at the same moment, never sees a half-written one.
+ */
+async function installFerretDb (go: string): Promise<string> {
+  const target = join(goBinDir(go), 'ferretdb')
+  log(`building FerretDB ${FERRETDB_VERSION} with go: once per machine, about a minute (downloads its modules)`)
+  const work = mkdtempSync(join(tmpdir(), 'ferretdb-build-'))
+  try {
+    const modules = join(work, 'download.json')
+    await step('downloading the FerretDB module', 'sh', ['-c', `"$0" mod download -json "$1" > "${modules}"`, go, `github.com/FerretDB/FerretDB@${FERRETDB_VERSION}`])
+    const { Dir } = JSON.parse(readFileSync(modules, 'utf8')) as { Dir: string }
+    const src = join(work, 'src')
     cpSync(Dir, src, { recursive: true })
     spawnSync('chmod', ['-R', 'u+w', src])
     writeFileSync(join(src, 'build', 'version', 'version.txt'), `${FERRETDB_VERSION}\n`)
-    mkdirSync(goBinDir(go), { recursive: true })
-    const build = spawnSync(go, ['build', '-trimpath', '-o', target, './cmd/ferretdb'], { cwd: src, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' })
-    if (build.status !== 0) throw new Error(`go build of FerretDB failed: ${build.stderr}`)
-    chmodSync(target, 0o755)
+    const built = join(work, 'ferretdb')
+    await step('compiling FerretDB', go, ['build', '-trimpath', '-o', built, './cmd/ferretdb'], { cwd: src })
+    if (!runs(built)) throw new Error('the FerretDB build does not run')
+    mkdirSync(dirname(target), { recursive: true })
+    // Same filesystem as the target, then an atomic rename over whatever is there.
+    const staged = `${target}.tmp-${process.pid}`
+    cpSync(built, staged)
+    chmodSync(staged, 0o755)
+    renameSync(staged, target)
   } finally {
-    rmSync(src, { recursive: true, force: true })
+    rmSync(work, { recursive: true, force: true })
   }
-  if (!works()) throw new Error(`FerretDB built at ${target} but does not run`)
+  log(`FerretDB ${FERRETDB_VERSION} installed at ${target}`)
   return target
 }
 
@@ -244,15 +280,16 @@ export async function provisionMongo (preferredBackend: FerretDbBackend = 'sqlit
   if (mongod !== null) return startMongod(mongod)
 
   const go = onPath('go') ?? (existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : null)
-  const ferret = onPath('ferretdb') ?? (go !== null && existsSync(join(goBinDir(go), 'ferretdb')) ? join(goBinDir(go), 'ferretdb') : null)
-  if (ferret !== null) {
+  // A binary that does not run (a half-finished install from an older version of this script) is rebuilt quietly.
+  const ferret = [onPath('ferretdb'), go === null ? null : join(goBinDir(go), 'ferretdb')].find((candidate) => candidate != null && runs(candidate))
+  if (ferret != null) {
     try {
       return await startFerretDb(ferret, backend)
     } catch (err) {
       log(`${ferret} did not start (${String(err)}); rebuilding`)
     }
   }
-  if (go !== null) return startFerretDb(installFerretDb(go), backend)
+  if (go !== null) return startFerretDb(await installFerretDb(go), backend)
 
   log('no mongod, ferretdb or go found; trying mongodb-memory-server-core')
   try {

@@ -76,8 +76,18 @@ async function gateway (fastify: FastifyInstance, opts: AppOptions): Promise<voi
   // Order matters: stop enqueueing, then drain the runner, and only then (onClose) close MongoDB.
   fastify.addHook('preClose', async () => {
     fastify.schedules.stop()
-    const { drained, released } = await fastify.jobs.runner.stop(config.SHUTDOWN_DRAIN_MS)
-    fastify.log.info({ drained, released }, 'job runner stopped')
+    const stopped = fastify.jobs.runner.stop(config.SHUTDOWN_DRAIN_MS)
+    // With MongoDB gone, handing running jobs back would wait for the driver's server selection: give it a few
+    // seconds after the drain, then go. Their leases expire and another instance (or the next start) runs them.
+    let timer: NodeJS.Timeout | undefined
+    const handBackLimit = new Promise<null>((resolve) => { timer = setTimeout(() => { resolve(null) }, config.SHUTDOWN_DRAIN_MS + HAND_BACK_MS) })
+    const result = await Promise.race([stopped, handBackLimit])
+    clearTimeout(timer)
+    if (result !== null) fastify.log.info(result, 'job runner stopped')
+    else {
+      stopped.catch(() => {}) // settles (or fails) once the client closes; nothing more to say about it
+      fastify.log.warn({ running: fastify.jobs.runner.activeCount(), leaseMs: config.JOBS_LEASE_MS }, 'MongoDB unreachable at shutdown: running jobs could not be handed back; they run again once their leases expire')
+    }
   })
 }
 
@@ -115,6 +125,9 @@ function trustProxy (value: string): boolean | string {
 export function shutdownBudgetMs (config: Config): number {
   return config.SHUTDOWN_DRAIN_MS + MONGO_SERVER_SELECTION_TIMEOUT_MS + 5_000
 }
+
+/** How long after the drain a shutdown waits for running jobs to be handed back to MongoDB. */
+const HAND_BACK_MS = 3_000
 
 export function serverOptions (config: Config, logStream?: DestinationStream): FastifyServerOptions {
   // Humans at a terminal get pino-pretty; everything else (containers, files, tests) gets JSON lines.

@@ -28,7 +28,7 @@ export const coreConfigProperties = {
   GATEWAY_API_KEYS: Type.String({ default: '', description: 'Comma-separated API keys that may trigger jobs and read status.' }),
   GATEWAY_READ_KEYS: Type.String({ default: '', description: 'Comma-separated read-only API keys (status, schedules, metrics).' }),
   ALLOW_NO_AUTH: Type.Boolean({ default: false, description: 'Set true to start without any trigger key (every route is then open).' }),
-  METRICS_PUBLIC: Type.Boolean({ default: false, description: 'Serve /ready and /metrics without an API key.' }),
+  METRICS_PUBLIC: Type.Boolean({ default: false, description: 'Serve /metrics without an API key (/health and /ready are always open, for probes).' }),
   DOCS_PUBLIC: Type.Boolean({ default: false, description: 'Serve /docs and /openapi.yaml without an API key.' }),
   RATE_LIMIT_MAX: Type.Integer({ minimum: 0, default: 10000, description: 'Requests per API key (or client IP without one) per window; 0 disables. Sized for webhook bursts: n8n sends every item of a run at once.' }),
   RATE_LIMIT_WINDOW: Type.String({ pattern: DURATION_PATTERN, default: '1m', description: 'Rate-limit window, e.g. `1m`.' }),

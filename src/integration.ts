@@ -146,7 +146,7 @@ export interface Sandbox {
   /** One line for the demo's banner: what runs where. */
   description: string
   env: Record<string, string>
-  /** Lines for the demo's "Try:" list; `BASE` is replaced by the gateway URL and `$KEY` is the API key. */
+  /** Lines for the demo's "Try" list, using the shell variables `$KEY` (trigger key) and `$BASE` (gateway URL). */
   examples?: string[]
   close: () => Promise<void>
 }

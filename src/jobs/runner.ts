@@ -7,6 +7,7 @@ import { JobAbort, errorMessage, isRetryable } from './errors.js'
 import type { Locks } from './locks.js'
 import type { JobRegistry } from './registry.js'
 import type { JobStore } from './store.js'
+import { MongoTopologyClosedError } from 'mongodb'
 import { isRetryableStorageError } from '../lib/mongo-errors.js'
 import { withStorageRetry } from '../lib/storage-deadline.js'
 import type { HoldUntil, JobContext, JobDocument, JobErrorInfo, JobKindDefinition, JobProgress } from './types.js'
@@ -131,7 +132,11 @@ export function createJobRunner (store: JobStore, locks: Locks, registry: JobReg
     const controller = new AbortController()
     const entry: ActiveJob = { job, controller, done: Promise.resolve() }
     entry.done = execute(job, controller)
-      .catch((err: unknown) => { log.error({ err, jobId: job._id }, 'job bookkeeping failed') })
+      .catch((err: unknown) => {
+        // A shutdown that gave up on an unreachable MongoDB closed the client under this job: the app said so.
+        if (state !== 'running' && err instanceof MongoTopologyClosedError) return
+        log.error({ err, jobId: job._id }, 'job bookkeeping failed')
+      })
       .finally(() => {
         active.delete(job._id)
         wake()
@@ -337,10 +342,10 @@ export function createJobRunner (store: JobStore, locks: Locks, registry: JobReg
       ])
       clearTimeout(timer)
       const left = [...active.values()]
+      if (left.length > 0) log.warn({ jobs: left.map((a) => a.job._id), drainMs }, 'interrupting jobs still running after the shutdown drain')
       for (const entry of left) entry.controller.abort(new JobAbort('shutdown', 'the gateway is shutting down'))
       await Promise.allSettled(left.map((a) => a.done))
       state = 'stopped'
-      if (left.length > 0) log.warn({ jobs: left.map((a) => a.job._id) }, 'released jobs still running at shutdown')
       return { drained: before - left.length, released: left.length }
     }
   }

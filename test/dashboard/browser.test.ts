@@ -134,7 +134,7 @@ t.test('dashboard: trigger key runs, watches, retries; read key sees no buttons'
     step = 'cancel a running job'
     await card('odoo').getByRole('button', { name: 'Run CSV sync now' }).click()
     if (process.env.DASHBOARD_SCREENSHOT !== undefined) {
-      // The README's picture (see README, Dashboard): taken while a run shows its progress.
+      // The picture in docs/dashboard.md: taken while a run shows its progress.
       const running = card('odoo').locator('[data-part="running"] [role="progressbar"]')
       const deadline = Date.now() + WAIT_MS
       while (Number(await running.getAttribute('aria-valuenow', { timeout: 1000 }).catch(() => 0)) < 2) {

@@ -228,6 +228,11 @@ t.test('seeded documents without isSynced are exported; sample data like the gen
   t.equal(inbound.result.read, 5)
   t.equal(await col.countDocuments({}), 5)
   t.equal(await col.countDocuments({ status: 'on_hold', isSynced: true }), 5)
+
+  // Seeding a running system again adds orders after the highest number (no duplicate-key failure half-way).
+  const more = await seedTracos({ db: col.db, inboundDir: join(dirs.root, 'elsewhere'), count: 3 })
+  t.match(more, { first: 6, documents: 3 })
+  t.equal(await col.countDocuments({}), 8)
 })
 
 t.test('POST /tracos/run validates its body and coalesces', async (t) => {

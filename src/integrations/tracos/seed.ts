@@ -22,28 +22,33 @@ export interface SeedOptions {
   count: number
   /** Client-side status drawn once for every file, like the generator (default: random). */
   clientStatus?: typeof CLIENT_SEED_STATUSES[number]
-  /** Skip the TracOS documents (only write client files). */
+  /** Skip the TracOS documents (only write client files, for orders 1…N). */
   filesOnly?: boolean
+  /** First order number; default: one past the highest already in the collection (1 when it is empty). */
+  first?: number
   now?: Date
   random?: () => number
 }
 
 /**
- * Sample data shaped like the original generator (setup.py): work orders 1…N in `workorders` with no
- * `isSynced` field, and client files 1.json…N.json for the same numbers in the inbound folder.
+ * Sample data shaped like the original generator (setup.py): N work orders in `workorders` with no `isSynced`
+ * field, numbered after those already there (so seeding a running system adds orders instead of failing on
+ * duplicate numbers), and client files `<number>.json` for the same numbers in the inbound folder.
  */
-export async function seedTracos (options: SeedOptions): Promise<{ documents: number, files: number, clientStatus: string }> {
+export async function seedTracos (options: SeedOptions): Promise<{ documents: number, files: number, first: number, clientStatus: string }> {
   const random = options.random ?? Math.random
   const now = options.now ?? new Date()
   const clientStatus = options.clientStatus ?? CLIENT_SEED_STATUSES[Math.floor(random() * CLIENT_SEED_STATUSES.length)] as string
   const base = now.getTime() - 30 * DAY
   const created = (i: number): Date => new Date(base + (i % 30) * DAY + i * 1000)
   let documents = 0
+  const collection = options.db.collection(options.collection ?? 'workorders')
+  const first = options.first ?? (options.filesOnly === true ? 1 : await nextNumber(collection))
+  const last = first + options.count - 1
   if (options.filesOnly !== true) {
-    const collection = options.db.collection(options.collection ?? 'workorders')
-    for (let start = 1; start <= options.count; start += 1000) {
+    for (let start = first; start <= last; start += 1000) {
       const docs = []
-      for (let i = start; i < Math.min(start + 1000, options.count + 1); i++) {
+      for (let i = start; i < Math.min(start + 1000, last + 1); i++) {
         const createdAt = created(i)
         docs.push({
           number: i,
@@ -63,7 +68,7 @@ export async function seedTracos (options: SeedOptions): Promise<{ documents: nu
   const limit = pLimit(32)
   const flag = (status: string): boolean => clientStatus === status
   await Promise.all(Array.from({ length: options.count }, (_, k) => limit(async () => {
-    const i = k + 1
+    const i = first + k
     const createdAt = created(i)
     const micros = Math.floor(random() * 1000)
     const lastUpdateDate = pythonIso(new Date(createdAt.getTime() + HOUR), micros)
@@ -81,5 +86,10 @@ export async function seedTracos (options: SeedOptions): Promise<{ documents: nu
     }
     await writeFile(join(options.inboundDir, `${i}.json`), JSON.stringify(order))
   })))
-  return { documents, files: options.count, clientStatus }
+  return { documents, files: options.count, first, clientStatus }
+}
+
+async function nextNumber (collection: ReturnType<Db['collection']>): Promise<number> {
+  const [highest] = await collection.find({}, { projection: { number: 1 } }).sort({ number: -1 }).limit(1).toArray()
+  return typeof highest?.number === 'number' ? highest.number + 1 : 1
 }

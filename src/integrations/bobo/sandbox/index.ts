@@ -30,12 +30,13 @@ export async function boboSandbox ({ dataDir }: SandboxOptions): Promise<Sandbox
       BOBO_INCOMING_DIR: join(root, 'incoming'),
       BOBO_PROCESSED_DIR: join(root, 'processed'),
       BOBO_FAILED_DIR: join(root, 'failed'),
-      BOBO_POLL_INTERVAL: '10s'
+      // A human pace: a tick every few seconds would fill the dashboard and /jobs with empty runs.
+      BOBO_POLL_INTERVAL: '5m'
     },
     examples: [
-      `curl -s -X POST -H "X-API-Key: KEY" -H 'Content-Type: text/csv' --data-binary @${sample} BASE/bobo/upload`,
-      'curl -s -H "X-API-Key: KEY" BASE/bobo/files',
-      'curl -s -X POST -H "X-API-Key: KEY" BASE/bobo/mapping-sync'
+      `curl -s -X POST -H "X-API-Key: $KEY" -H 'Content-Type: text/csv' --data-binary @${sample} $BASE/bobo/upload`,
+      'curl -s -H "X-API-Key: $KEY" $BASE/bobo/files',
+      'curl -s -X POST -H "X-API-Key: $KEY" $BASE/bobo/mapping-sync'
     ],
     close: async () => { await sim.close() }
   }

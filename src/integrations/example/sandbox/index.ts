@@ -6,7 +6,7 @@ export async function exampleSandbox (): Promise<Sandbox> {
     description: 'no upstream; EXAMPLE_GREETING set for the demo',
     env: { EXAMPLE_GREETING: 'Hello from the demo' },
     examples: [
-      'curl -s -X POST -H "X-API-Key: $KEY" -H \'content-type: application/json\' -d \'{"name":"Ada"}\' BASE/example/greet'
+      'curl -s -X POST -H "X-API-Key: $KEY" -H \'content-type: application/json\' -d \'{"name":"Ada"}\' $BASE/example/greet'
     ],
     close: async () => {}
   }

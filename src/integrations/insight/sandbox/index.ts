@@ -23,9 +23,9 @@ export async function insightSandbox (): Promise<Sandbox> {
     description: `Insight simulator at ${insight.url}; Oomnitza simulator at ${oomnitza.url}`,
     env: { ...insight.env(), ...oomnitza.env() },
     examples: [
-      'curl -s -X POST -H "X-API-Key: KEY" BASE/insight/sync -H \'content-type: application/json\' -d \'{"dryRun":true}\'',
-      'curl -s -X POST -H "X-API-Key: KEY" BASE/insight/sync',
-      `curl -s -X POST -H "X-API-Key: KEY" BASE/insight/sync -H 'content-type: application/json' -d '{"from":"${from}","to":"${yesterday}","dateField":"creation"}'`
+      'curl -s -X POST -H "X-API-Key: $KEY" $BASE/insight/sync -H \'content-type: application/json\' -d \'{"dryRun":true}\'',
+      'curl -s -X POST -H "X-API-Key: $KEY" $BASE/insight/sync',
+      `curl -s -X POST -H "X-API-Key: $KEY" $BASE/insight/sync -H 'content-type: application/json' -d '{"from":"${from}","to":"${yesterday}","dateField":"creation"}'`
     ],
     close: async () => {
       await insight.close()

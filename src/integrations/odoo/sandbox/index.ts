@@ -18,8 +18,10 @@ export async function odooSandbox ({ dataDir }: SandboxOptions): Promise<Sandbox
       ODOO_CSV_PATH: csvPath
     },
     examples: [
-      'curl -s -X POST -H "X-API-Key: KEY" BASE/odoo/sync-csv',
-      'curl -s -X POST -H "X-API-Key: KEY" -H \'Content-Type: application/json\' BASE/odoo/webhook -d \'{"event":"update","employee_id":"12","data":{"name":"Ada Lovelace"}}\'',
+      'curl -s -X POST -H "X-API-Key: $KEY" $BASE/odoo/sync-csv   # full sync: hr_clean.csv with 200 employees',
+      `curl -s -X POST ${url}/__sim/control -d '{"action":"update","id":12,"changes":{"name":"Ada Lovelace","job_title":"Analyst"}}'   # edit employee 12 in (simulated) Odoo`,
+      'curl -s -X POST -H "X-API-Key: $KEY" -H \'Content-Type: application/json\' $BASE/odoo/webhook -d \'{"event":"update","employee_id":12}\'   # what n8n sends',
+      `grep ^1012, ${csvPath}   # employee 12's row (personalNumber 1012), a second later: Ada,Lovelace,…,Analyst`,
       `curl -s -X POST ${url}/__sim/control -d '{"action":"fail","failures":[{"mode":"html502"}]}'   # next Odoo call answers an HTML 502 page`
     ],
     close: () => sim.close()

@@ -388,6 +388,13 @@ export function createOdooSimulator (options: OdooSimulatorOptions = {}) {
     const body = JSON.parse(raw === '' ? '{}' : raw) as Record<string, unknown>
     switch (body.action) {
       case 'upsert': for (const e of body.employees as SimEmployee[]) upsert(e); break
+      case 'update': {
+        // An edit in Odoo: some fields of one employee (what the demo does before sending the webhook).
+        const current = employees.get(Number(body.id))
+        if (current === undefined) { send(res, 404, JSON.stringify({ error: `no employee ${String(body.id)}` }), 'application/json'); return }
+        upsert({ ...current, ...(body.changes as Partial<SimEmployee>), id: current.id })
+        break
+      }
       case 'remove': for (const id of body.ids as number[]) remove(id); break
       case 'fail': failures.push(...(body.failures as Failure[])); break
       case 'delay': delayMs = Number(body.ms ?? 0); break
@@ -395,7 +402,7 @@ export function createOdooSimulator (options: OdooSimulatorOptions = {}) {
       case 'renameDepartment': renameDepartment(Number(body.id), String(body.name)); break
       case 'restart': restartFor(Number(body.downMs ?? 0), Number(body.slowCalls ?? 0), Number(body.slowMs ?? 0)); break
       case 'stats': break
-      default: send(res, 400, JSON.stringify({ error: 'unknown action' }), 'application/json'); return
+      default: send(res, 400, JSON.stringify({ error: 'unknown action; one of upsert, update, remove, fail, delay, password, renameDepartment, restart, stats' }), 'application/json'); return
     }
     send(res, 200, JSON.stringify({ ok: true, employees: employees.size, stats }), 'application/json')
   }

@@ -30,12 +30,15 @@ export async function tracosSandbox ({ dataDir, mongoUri, mongoDb }: SandboxOpti
       TRACOS_INBOUND_DIR: dirs.inbound,
       TRACOS_OUTBOUND_DIR: dirs.outbound,
       TRACOS_ARCHIVE_DIR: dirs.archive,
-      TRACOS_REJECTED_DIR: dirs.rejected
+      TRACOS_REJECTED_DIR: dirs.rejected,
+      // A human pace: runs on demand in the demo, and every five minutes otherwise.
+      TRACOS_SYNC_INTERVAL: '5m'
     },
     examples: [
-      'curl -s -X POST -H "X-API-Key: KEY" BASE/tracos/run',
-      'curl -s -X POST -H "X-API-Key: KEY" -H \'content-type: application/json\' -d \'{"direction":"outbound"}\' BASE/tracos/run',
-      `ls ${dirs.outbound} ${dirs.archive} ${dirs.rejected}`
+      'curl -s -X POST -H "X-API-Key: $KEY" $BASE/tracos/run',
+      'curl -s -X POST -H "X-API-Key: $KEY" -H \'content-type: application/json\' -d \'{"direction":"outbound"}\' $BASE/tracos/run',
+      `ls ${dirs.outbound} ${dirs.archive} ${dirs.rejected}`,
+      `MONGODB_URI=${mongoUri} MONGODB_DB=${mongoDb} TRACOS_INBOUND_DIR=${dirs.inbound} npm run seed:tracos -- --count 5   # more orders and client files`
     ],
     close: async () => {}
   }
