@@ -8,6 +8,8 @@
  * filled fields, except a `file` field, whose file is posted as multipart/form-data (part `file`).
  */
 const KEY_STORAGE = 'gateway.apiKey'
+/** Failed jobs the operator dismissed from the list (this browser only; the jobs themselves stay). */
+const DISMISSED_STORAGE = 'gateway.dismissedFailures'
 const HISTORY_SIZE = 20
 const REFRESH_MS = 10_000
 const DEFAULT_POLL_S = 2
@@ -26,6 +28,8 @@ const state = {
   role: null,
   /** name → the integration as GET /integrations describes it. */
   integrations: new Map(),
+  /** The job the notice bar tells about, if any: {jobId, prefix}. */
+  notice: null,
   schedules: [],
   /** kind → newest jobs of that kind (up to HISTORY_SIZE). */
   jobsByKind: new Map(),
@@ -133,6 +137,7 @@ function signOut (message) {
   state.jobsByKind.clear()
   state.cards.clear()
   state.failed = []
+  clearNotice()
   $('integrations').replaceChildren()
   $('failed').replaceChildren()
   $('board').hidden = true
@@ -260,6 +265,8 @@ function upsertJob (job) {
   state.jobsByKind.set(job.kind, list.slice(0, HISTORY_SIZE))
   const failedIndex = state.failed.findIndex((j) => j.id === job.id)
   if (failedIndex >= 0) state.failed[failedIndex] = job
+  // The notice about a job an action started keeps telling that job's state, not the one it had then.
+  if (state.notice?.jobId === job.id) jobNotice(state.notice.prefix, job.id, job.status)
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -357,7 +364,7 @@ function lastRun (job) {
   return [
     h('p', {}, 'Last run: ', outcome(job.status), ' ', h('span', { class: 'kind', 'data-kind': job.kind }, job.kind), ' · ',
       h('time', { datetime: job.finishedAt ?? job.updatedAt, title: job.finishedAt ?? job.updatedAt }, relative(job.finishedAt ?? job.updatedAt)),
-      job.startedAt && job.finishedAt ? `, took ${formatDuration(Date.parse(job.finishedAt) - Date.parse(job.startedAt))}` : '',
+      tookText(job, ', took '),
       ' · ', jsonLink(job)),
     counts.length > 0 ? h('p', { class: 'counts', 'data-part': 'counts' }, counts.map(([k, v], i) => [i > 0 ? ' ' : null, h('span', { class: 'count' }, h('b', {}, String(v)), ` ${k}`)])) : null,
     job.error ? h('p', { class: 'error-text' }, `Error: ${job.error.message}`, job.error.code ? ` (${job.error.code})` : '') : null
@@ -370,7 +377,9 @@ function nextRun (schedules) {
     return schedules.length === 0 ? 'Next run: not scheduled (runs when triggered).' : `Next run: schedules off (${schedules.map((s) => s.id).join(', ')}).`
   }
   const next = enabled.reduce((a, b) => Date.parse(a.nextRunAt) <= Date.parse(b.nextRunAt) ? a : b)
-  return ['Next run: ', h('time', { datetime: next.nextRunAt, title: next.nextRunAt }, `${formatTime(new Date(next.nextRunAt))} (${relative(next.nextRunAt)})`), ` · ${next.id} (${next.cron ?? `every ${formatDuration(next.everyMs)}`})`]
+  // Between the schedule firing and the next refresh its time lies in the past: it is due, not "6 s ago".
+  const when = Date.parse(next.nextRunAt) <= Date.now() ? 'due now' : relative(next.nextRunAt)
+  return ['Next run: ', h('time', { datetime: next.nextRunAt, title: next.nextRunAt }, `${formatTime(new Date(next.nextRunAt))} (${when})`), ` · ${next.id} (${next.cron ?? `every ${formatDuration(next.everyMs)}`})`]
 }
 
 function renderRunning (list, jobs) {
@@ -423,7 +432,7 @@ function updateProgress (item, job) {
 
 function historyItem (job) {
   const o = OUTCOME[job.status] ?? { icon: '?', text: job.status }
-  const took = job.startedAt && job.finishedAt ? `, ${formatDuration(Date.parse(job.finishedAt) - Date.parse(job.startedAt))}` : ''
+  const took = tookText(job, ', ')
   const label = `${job.kind} ${o.text} ${formatTime(new Date(job.finishedAt ?? job.createdAt))}${took}`
   return h('li', { class: `tick status-${job.status}`, 'data-status': job.status },
     h('a', { href: `jobs/${encodeURIComponent(job.id)}`, title: label, 'aria-label': label, onclick: (e) => showJson(e, job.id) }, o.icon))
@@ -446,11 +455,28 @@ function durationChart (name, jobs) {
   return [chart, h('p', { class: 'muted axis' }, `longest ${formatDuration(max)}`)]
 }
 
+/** A failed job stops being news once a retry of it succeeded, or once the operator dismissed it. */
+function settled (job) {
+  if (dismissed().includes(job.id)) return true
+  if (!job.retriedBy) return false
+  const retry = [...state.jobsByKind.values()].flat().find((j) => j.id === job.retriedBy)
+  return retry?.status === 'succeeded'
+}
+
+function dismissed () {
+  try { return JSON.parse(localStorage.getItem(DISMISSED_STORAGE) ?? '[]') } catch { return [] }
+}
+
+function dismiss (job) {
+  localStorage.setItem(DISMISSED_STORAGE, JSON.stringify([job.id, ...dismissed()].slice(0, 500)))
+  renderFailed()
+}
+
 function renderFailed () {
   const list = $('failed')
-  const jobs = state.failed.slice().sort((a, b) => Date.parse(b.finishedAt ?? b.updatedAt) - Date.parse(a.finishedAt ?? a.updatedAt))
+  const jobs = state.failed.filter((job) => !settled(job)).sort((a, b) => Date.parse(b.finishedAt ?? b.updatedAt) - Date.parse(a.finishedAt ?? a.updatedAt))
   $('failed-empty').hidden = jobs.length > 0
-  const signature = JSON.stringify([jobs.map((j) => [j.id, j.retriedBy]), state.role, Math.floor(Date.now() / 30_000)])
+  const signature = JSON.stringify([jobs.map((j) => [j.id, j.retriedBy]), state.role, Math.floor(Date.now() / 30_000), dismissed().length])
   if (list.dataset.signature === signature) return
   list.dataset.signature = signature
   list.replaceChildren(...jobs.map((job) => {
@@ -464,6 +490,7 @@ function renderFailed () {
     } else if (state.role === 'trigger') {
       item.append(h('button', { type: 'button', 'data-action': 'retry', onclick: (e) => retryJob(e.currentTarget, job) }, `Retry ${job.kind}`))
     }
+    if (state.role === 'trigger') item.append(' ', h('button', { type: 'button', class: 'secondary', 'data-action': 'dismiss', onclick: () => dismiss(job) }, 'Dismiss'))
     return item
   }))
 }
@@ -535,7 +562,8 @@ async function runNow (name, action, form) {
       ? await api(action.route, { method: 'POST', body: upload })
       // `{}` rather than no body: a route with an (optional) body schema accepts it, one without ignores it.
       : await api(action.route, { method: 'POST', body })
-    notice(`${name}: ${summary(res.data)}`)
+    const said = summary(res.data)
+    jobNotice(said === '' ? name : `${name}: ${said}`, typeof res.data?.jobId === 'string' ? res.data.jobId : undefined, res.data?.status)
     if (file !== null) form.reset()
     // An upload may be stored without starting a job (the integration then processes it on its schedule).
     if (typeof res.data?.jobId === 'string') await track(res.data.jobId)
@@ -551,7 +579,7 @@ async function retryJob (button, job) {
   button.disabled = true
   try {
     const res = await api(`jobs/${encodeURIComponent(job.id)}/retry`, { method: 'POST' })
-    notice(`${job.kind}: retrying as job ${res.data.jobId}`)
+    jobNotice(`${job.kind}: retried`, res.data.jobId, res.data.status)
     await track(res.data.jobId)
   } catch (err) {
     button.disabled = false
@@ -580,25 +608,38 @@ async function track (id) {
   void refresh()
 }
 
-/** What a trigger route answered, in one line: its message, files taken, the job. */
+/** What a trigger route answered, in one line: its message and the files taken (the job is added by jobNotice). */
 function summary (data) {
   const parts = []
   if (typeof data?.message === 'string') parts.push(data.message)
   if (Array.isArray(data?.files)) {
     parts.push(`${data.files.length} file(s) stored${data.files.map((f) => typeof f.accepted === 'number' ? `, ${f.accepted} rows accepted${f.rejectedCount ? ` (${f.rejectedCount} rejected)` : ''}` : '').join('')}`)
   }
-  if (typeof data?.jobId === 'string') parts.push(`job ${data.jobId} ${data.status ?? ''}`.trim())
-  return parts.length > 0 ? parts.join(' · ') : 'accepted'
+  return parts.join(' · ')
 }
 
-function notice (text) {
+/** A notice about a job: what the action said, then the job's current state (kept current by upsertJob). */
+function jobNotice (prefix, jobId, status) {
+  notice(`${prefix}${jobId === undefined ? '' : ` · job ${jobId} ${status ?? ''}`.trimEnd()}`, { jobId, prefix })
+}
+
+/** A one-line notice; with `about.jobId` it is kept up to date as that job moves on (see upsertJob). */
+function notice (text, about = null) {
+  state.notice = about?.jobId === undefined ? null : about
   const el = $('notice')
   el.textContent = text
   el.className = 'notice'
 }
 
+function clearNotice () {
+  state.notice = null
+  $('notice').textContent = ''
+  $('notice').className = 'notice'
+}
+
 function showError (err) {
   if (err?.status === 401) return
+  state.notice = null
   const el = $('notice')
   el.textContent = `⚠ ${err?.message ?? String(err)}`
   el.className = 'notice error'
@@ -643,6 +684,13 @@ function formatDuration (ms) {
 
 function formatTime (date) {
   return date.toLocaleString(undefined, { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' })
+}
+
+/** How long a finished job took: a job that needed several attempts counts from when it was queued. */
+function tookText (job, prefix) {
+  if (!job.startedAt || !job.finishedAt) return ''
+  if (job.attempts > 1) return `${prefix}${formatDuration(Date.parse(job.finishedAt) - Date.parse(job.createdAt))} over ${job.attempts} attempts`
+  return `${prefix}${formatDuration(Date.parse(job.finishedAt) - Date.parse(job.startedAt))}`
 }
 
 function relative (iso) {

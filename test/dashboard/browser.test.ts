@@ -105,7 +105,8 @@ t.test('dashboard: trigger key runs, watches, retries; read key sees no buttons'
     })
     await bobo.getByRole('button', { name: 'Upload and process' }).click()
     await card('bobo').locator('[data-part="last-run"]', { has: page.locator('[data-kind="bobo.process"]') }).locator('.badge[data-status="succeeded"]').waitFor()
-    t.match(await page.locator('#notice').textContent(), /1 file\(s\) stored, 3 rows accepted/, 'the upload was taken with its rows')
+    await page.locator('#notice', { hasText: /1 file\(s\) stored, 3 rows accepted · job \S+ succeeded/ }).waitFor()
+    t.pass('the notice says the upload was taken with its rows, and follows its job to success')
     await checkCounts('bobo', 'bobo.process')
 
     step = 'see a failed job listed first and retry it'
@@ -127,9 +128,12 @@ t.test('dashboard: trigger key runs, watches, retries; read key sees no buttons'
     await lastRunStatus('tracos', 'failed').waitFor()
     await gateway.setTracosDown(false)
     await failed.getByRole('button', { name: 'Retry tracos.run' }).click()
-    await failed.locator('[data-part="retried"]').waitFor()
     await lastRunStatus('tracos', 'succeeded').waitFor()
     t.pass('the retried job ran and succeeded')
+    await page.locator('#notice', { hasText: /tracos\.run: retried · job \S+ succeeded/ }).waitFor()
+    t.pass('the notice follows the retry to its outcome')
+    await failed.waitFor({ state: 'detached' })
+    t.pass('a failed job whose retry succeeded leaves the list')
 
     step = 'cancel a running job'
     await card('odoo').getByRole('button', { name: 'Run CSV sync now' }).click()
@@ -171,7 +175,7 @@ t.test('dashboard: trigger key runs, watches, retries; read key sees no buttons'
     await page.getByRole('button', { name: 'Open dashboard' }).click()
     await page.getByText('Read key: view only').waitFor()
     await lastRunStatus('odoo', 'cancelled').waitFor()
-    await page.locator('#failed li[data-kind="tracos.run"]').waitFor()
+    t.equal(await page.locator('#notice').textContent(), '', 'the notice of the other key is gone')
     t.equal(await page.locator('#board button, #board input[type="file"], [data-action], [data-action-form]').count(), 0, 'no action buttons or forms')
     t.match(await card('insight').locator('[data-part="last-run"]').textContent(), /succeeded/, 'but everything else is shown')
     t.same(pageErrors, [], 'no script errors in the page')
