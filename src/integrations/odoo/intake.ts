@@ -97,6 +97,9 @@ export function createEventIntake (store: OdooStore, jobs: BatchJobs, storage: S
     const expected = jobs.expectedJob()
     const batchId = randomUUID()
     for (const { request } of batch) if (request.keyed) Object.assign(request.docs[0] as EmployeeEventDocument, { jobId: expected, batchId })
+    // Every event names the insert that stores it, so the job that applies them all can delete them by it.
+    const intakeSize = batch.reduce((sum, w) => sum + w.request.docs.length, 0)
+    for (const { request } of batch) for (const doc of request.docs) Object.assign(doc, { intake: batchId, intakeSize })
     // A keyed request may turn out a repeat that needs no job: only unkeyed ones start the lookup early.
     if (batch.some((w) => !w.request.keyed)) jobs.beforeStore(expected)
     const existing = await storage(() => store.addEvents(batch.flatMap((w) => w.request.docs)))
