@@ -20,8 +20,8 @@ interface TakeoverDocument {
  * Named leases in the `locks` collection, one document per lock name. A lock whose holder stopped renewing
  * it is free again after it expires. Works without partial indexes or transactions.
  *
- * Every contested step is decided by a unique `_id`, never by a conditional update alone: FerretDB 1.x
- * applies an update as a read, then a write, so two instances updating one expired lock could both win.
+ * Every contested step is decided by a unique `_id`, never by a conditional update alone, so two instances
+ * taking over one expired lock cannot both win ("lock takeover records" in store/non-atomic-server.ts).
  * A free lock is taken by inserting it; an expired one by inserting a takeover record for that exact lease
  * (kept in `job_claims`, purged with the claims).
  */

@@ -162,8 +162,8 @@ export function createJobRunner (store: JobStore, locks: Locks, registry: JobReg
 
     let beating: Promise<void> | null = null
     const heartbeat = setInterval(() => { beating ??= beat().finally(() => { beating = null }) }, Math.max(100, Math.floor(leaseMs / 3)))
-    // Before the final write: no heartbeat may be in flight. A server that applies an update as read-then-write
-    // (FerretDB) would otherwise let a late heartbeat write back the running state over the final one.
+    // Before the final write: no heartbeat may be in flight, or it could write the running state back over the
+    // final one ("heartbeat before the final write" in store/non-atomic-server.ts).
     const stopHeartbeat = async (): Promise<void> => {
       clearInterval(heartbeat)
       await beating

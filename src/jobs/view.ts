@@ -1,6 +1,7 @@
 import type { JobDocument } from './types.js'
 
-// `?? null` throughout: some servers (FerretDB) drop null fields on upsert, so a field may be missing.
+// `?? null` throughout: some servers drop null fields on upsert (see store/non-atomic-server.ts), so a field
+// may be missing.
 const iso = (d: Date | null | undefined): string | null => d == null ? null : d.toISOString()
 
 /** The API form of a job: ISO dates, the lease without its token. */

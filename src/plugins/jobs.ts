@@ -1,11 +1,11 @@
 import { hostname } from 'node:os'
 import fp from 'fastify-plugin'
-import type { Db } from 'mongodb'
 import { createLocks, type Locks } from '../jobs/locks.js'
 import { createJobRegistry, type JobRegistry } from '../jobs/registry.js'
 import { createJobRunner, type JobRunner } from '../jobs/runner.js'
 import { createJobService, type JobService } from '../jobs/service.js'
 import { createJobStore, type JobStore } from '../jobs/store.js'
+import { serverSortsClaims } from '../jobs/store/non-atomic-server.js'
 
 export interface JobEngine extends JobService {
   store: JobStore
@@ -21,18 +21,12 @@ declare module 'fastify' {
   }
 }
 
-/** FerretDB 1.x cannot sort without a full scan, so claims there follow insertion order instead. */
-async function isFerretDb (db: Db): Promise<boolean> {
-  const info = await db.admin().command({ buildInfo: 1 }).catch(() => ({}))
-  return 'ferretdbVersion' in info
-}
-
 /** The durable job engine: store, registry, runner. The runner starts once every integration has defined its kinds. */
 export default fp(async (app) => {
   const { config } = app
   const { db } = app.mongo
   const instanceId = config.INSTANCE_ID || `${hostname()}:${process.pid}`
-  const store = createJobStore(db, { maxAttempts: config.JOBS_MAX_ATTEMPTS, sortedClaims: !(await isFerretDb(db)) })
+  const store = createJobStore(db, { maxAttempts: config.JOBS_MAX_ATTEMPTS, sortedClaims: await serverSortsClaims(db) })
   await store.ensureIndexes()
   const locks = createLocks(db)
   const registry = createJobRegistry()
