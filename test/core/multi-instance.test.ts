@@ -38,13 +38,14 @@ t.test('a runner killed with SIGKILL loses its job to another, which completes i
   t.equal((done.result as { pid: number }).pid, survivor.child.pid, 'by the surviving process')
 })
 
-t.test('3 gateway processes share 1,200 jobs with no job run twice', { timeout: 2_300_000 }, async (t) => {
+t.test('3 gateway processes share 600 jobs with no job run twice', { timeout: 2_300_000 }, async (t) => {
   const dbName = freshDbName()
   const env = testEnv({ MONGODB_DB: dbName, JOBS_CONCURRENCY: '8', JOBS_POLL_INTERVAL_MS: '20', SCHEDULER_ENABLED: 'false', JOBS_LEASE_MS: '30000' })
   const db = await database(t, dbName)
   const store = createJobStore(db, { maxAttempts: 5 })
-  // Enough for every process to contend for claims thousands of times; bench:jobs runs 6,000 across 3 processes.
-  const total = 1200
+  // Enough for the three processes to contend for claims hundreds of times each (what the test proves); the
+  // volume is bench:jobs' business (6,000 jobs across 3 processes).
+  const total = 600
   // Enqueue through the store (as a trigger route would) while the workers are already claiming.
   const workers = await Promise.all([startWorker(env), startWorker(env), startWorker(env)])
   t.teardown(() => Promise.all(workers.map((w) => stopWorker(w))))
