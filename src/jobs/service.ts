@@ -52,7 +52,7 @@ export function createJobService (store: JobStore, registry: JobRegistry, runner
     return job
   }
 
-  return { enqueue, retry, cancel, get: store.get, list: store.list }
+  return { enqueue, coalesced: store.coalesced, retry, cancel, get: store.get, list: store.list }
 }
 
 export type JobService = ReturnType<typeof createJobService>

@@ -6,6 +6,7 @@
 import type { Db } from 'mongodb'
 import { createArchive } from './store/archive.js'
 import { createClaims } from './store/claims.js'
+import { createCoalescing } from './store/coalesce.js'
 import { createStoreContext, ensureIndexes, type JobDefaults } from './store/context.js'
 import { createEnqueue } from './store/enqueue.js'
 import { createLeases } from './store/leases.js'
@@ -19,8 +20,9 @@ export type { ListJobsQuery } from './store/queries.js'
 export function createJobStore (db: Db, defaults: JobDefaults) {
   const ctx = createStoreContext(db, defaults)
   const archive = createArchive(ctx)
-  const { enqueue, dropDedupeKey } = createEnqueue(ctx)
-  const claims = createClaims(ctx, archive, dropDedupeKey)
+  const coalescing = createCoalescing(ctx)
+  const { enqueue, dropDedupeKey } = createEnqueue(ctx, coalescing)
+  const claims = createClaims(ctx, archive, coalescing, dropDedupeKey)
   const leases = createLeases(ctx)
   const { recoverJobs } = createRecovery(ctx, archive)
   const queries = createQueries(ctx)
@@ -39,6 +41,8 @@ export function createJobStore (db: Db, defaults: JobDefaults) {
     doneCollection: ctx.done,
     ensureIndexes: () => ensureIndexes(ctx),
     enqueue,
+    /** What a coalescing trigger of `key` would join now, as far as this instance knows (no round trip). */
+    coalesced: coalescing.coalesced,
     claim,
     recoverJobs,
     heartbeat: leases.heartbeat,

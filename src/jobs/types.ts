@@ -50,6 +50,8 @@ export interface JobDocument {
   result: unknown
   error: JobErrorInfo | null
   dedupeKey: string | null
+  /** Set on a job made by a coalescing enqueue (its key is `dedupeKey`): when it may start, see CoalesceOptions. */
+  coalesce?: { debounceMs: number, maxWaitMs: number }
   idempotencyKey: string | null
   scheduleId: string | null
   retryOf: string | null
@@ -97,11 +99,36 @@ export interface JobKindDefinition<P extends JobParams = JobParams> {
   description?: string
 }
 
+/**
+ * Debounce with a maximum wait. Every enqueue with the same key joins the job it made while that job has not
+ * started (queued, or claimed but waiting for its exclusive lock). The job starts once no trigger came for
+ * `debounceMs`, and no later than `maxWaitMs` after its first trigger (the enqueue that made it); a busy runner
+ * may start it later than either, never sooner.
+ */
+export interface CoalesceOptions {
+  /** Shared with dedupe keys: a plain `dedupeKey` enqueue of the same key joins the same job (without debounce). */
+  key: string
+  debounceMs: number
+  maxWaitMs: number
+}
+
+/** What a coalescing trigger of a key would join now, as far as this instance knows (no round trip). */
+export interface CoalescedJob {
+  /** The known queued job; else the id the next coalescing enqueue here gives a job it makes (unless it joins one). */
+  jobId: string
+  /** True when `jobId` is a queued job known here that has likely not started (its start time has not passed). */
+  queued: boolean
+  /** The known job's earliest start: a trigger well before it joins it without a round trip. Null when none. */
+  runAfter: Date | null
+}
+
 export interface EnqueueOptions {
   trigger?: JobTrigger
   requestId?: string | null
   /** While a job with this key is queued, enqueueing again returns that job (coalescing). */
   dedupeKey?: string
+  /** Join the key's job, which starts after a quiet moment (see CoalesceOptions); sets `dedupeKey` and `runAfter`. */
+  coalesce?: CoalesceOptions
   /** Caller-supplied key: a repeat returns the first job, whatever its state. */
   idempotencyKey?: string
   runAfter?: Date
@@ -114,8 +141,8 @@ export interface EnqueueOptions {
 
 export interface EnqueueResult {
   job: JobDocument
-  /** false when an existing job was returned (dedupe or idempotency). */
+  /** false when an existing job was returned (dedupe, coalesce or idempotency). */
   created: boolean
   /** Why an existing job was returned. */
-  reusedBy?: 'dedupe' | 'idempotency'
+  reusedBy?: 'dedupe' | 'coalesce' | 'idempotency'
 }

@@ -7,7 +7,7 @@ import type { JobDocument, JobErrorInfo, JobProgress } from '../types.js'
 import { cleared, owned, type StoreContext } from './context.js'
 
 export function createArchive (ctx: StoreContext) {
-  const { jobs, done, keys, claims } = ctx
+  const { jobs, done, keys, claims, triggers } = ctx
 
   /** Moves a finished job to `jobs_done`. */
   async function archive (job: JobDocument): Promise<void> {
@@ -55,7 +55,10 @@ export function createArchive (ctx: StoreContext) {
     const deletedJobs = await done.deleteMany({ finishedAt: { $lt: before } })
     const deletedKeys = await keys.deleteMany({ createdAt: { $lt: before } })
     // A claim record only matters while a runner may still act on a job read before that claim: seconds.
-    await claims.deleteMany({ at: { $lt: new Date(Math.min(before.getTime(), Date.now() - DAY_MS)) } })
+    const dayAgo = new Date(Math.min(before.getTime(), Date.now() - DAY_MS))
+    await claims.deleteMany({ at: { $lt: dayAgo } })
+    // Trigger records are deleted as their job starts; one left over was written by a trigger racing the start.
+    await triggers.deleteMany({ at: { $lt: dayAgo } })
     return { jobs: deletedJobs.deletedCount, keys: deletedKeys.deletedCount }
   }
 

@@ -6,6 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { HoldUntil, JobDocument } from '../types.js'
 import type { Archive } from './archive.js'
+import type { Coalescing } from './coalesce.js'
 import type { StoreContext } from './context.js'
 import { cancelRecorded, recordCancel, winNextClaim } from './non-atomic-server.js'
 
@@ -19,7 +20,9 @@ export interface Claimer {
   holdUntil?: HoldUntil
 }
 
-export function createClaims (ctx: StoreContext, archive: Archive, dropDedupeKey: (job: JobDocument) => Promise<void>) {
+export function createClaims (
+  ctx: StoreContext, archive: Archive, coalescing: Coalescing, dropDedupeKey: (job: JobDocument) => Promise<void>
+) {
   const { jobs, claims } = ctx
 
   /** Claims up to `limit` due jobs of the given kinds; see claimOne for how each one is won. */
@@ -69,9 +72,9 @@ export function createClaims (ctx: StoreContext, archive: Archive, dropDedupeKey
       await cancelWonClaim(candidate, now)
       return null
     }
-    const until = claimer.holdUntil === undefined ? null : await claimer.holdUntil(candidate)
+    const until = await startsAt(candidate, claimer)
     if (until !== null && until.getTime() > Date.now()) {
-      await hold(candidate, claimSeq, until)
+      if (await hold(candidate, claimSeq, until)) coalescing.held(candidate, until)
       return null
     }
     return jobs.findOneAndUpdate(
@@ -92,15 +95,24 @@ export function createClaims (ctx: StoreContext, archive: Archive, dropDedupeKey
     )
   }
 
+  /** When a won job may start: after its quiet moment if it is coalesced, and when its kind says. */
+  async function startsAt (job: JobDocument, claimer: Claimer): Promise<Date | null> {
+    const settled = await coalescing.settleAt(job)
+    const asked = claimer.holdUntil === undefined ? null : await claimer.holdUntil(job)
+    if (settled === null || asked === null) return settled ?? asked
+    return settled > asked ? settled : asked
+  }
+
   /**
    * Asked to wait: the claim number moves on and the job stays queued, so that anyone looking at it (an enqueue
    * coalescing into it, a cancel) sees a queued job, never a run that did not happen.
    */
-  async function hold (job: JobDocument, claimSeq: number, until: Date): Promise<void> {
-    await jobs.updateOne(
+  async function hold (job: JobDocument, claimSeq: number, until: Date): Promise<boolean> {
+    const r = await jobs.updateOne(
       { _id: job._id, status: 'queued', claimSeq: claimSeq - 1 },
       { $set: { claimSeq, runAfter: until, updatedAt: new Date() } }
     )
+    return r.modifiedCount === 1
   }
 
   /**

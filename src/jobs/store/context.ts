@@ -23,6 +23,13 @@ export interface JobClaimDocument {
   at: Date
 }
 
+/** The latest trigger one instance joined a coalesced job with (`_id`: `<jobId>:<instance>`; see coalesce.ts). */
+export interface JobTriggerDocument {
+  _id: string
+  jobId: string
+  at: Date
+}
+
 export interface JobDefaults {
   maxAttempts: number
   /** Order claims by due time. Off where the server cannot sort without scanning (see non-atomic-server.ts). */
@@ -37,6 +44,7 @@ export interface StoreContext {
   done: Collection<JobDocument>
   keys: Collection<JobKeyDocument>
   claims: Collection<JobClaimDocument>
+  triggers: Collection<JobTriggerDocument>
   /** A job's own insert, batched with other callers' (one round trip per batch; see createInsertBatcher). */
   insertJob: (job: JobDocument) => Promise<boolean>
   /** A finished job's copy into `jobs_done`, batched the same way. */
@@ -55,12 +63,13 @@ export function createStoreContext (db: Db, defaults: JobDefaults): StoreContext
     done,
     keys: db.collection<JobKeyDocument>('job_keys'),
     claims: db.collection<JobClaimDocument>('job_claims'),
+    triggers: db.collection<JobTriggerDocument>('job_triggers'),
     insertJob: (job) => jobInserts.insertOnce(job),
     insertDone: (job) => doneInserts.insertOnce(job)
   }
 }
 
-export async function ensureIndexes ({ jobs, done, keys, claims }: StoreContext): Promise<void> {
+export async function ensureIndexes ({ jobs, done, keys, claims, triggers }: StoreContext): Promise<void> {
   await createMissingIndexes(jobs, [
     { key: { status: 1, runAfter: 1 }, name: 'claim' },
     { key: { status: 1, leaseExpiresAt: 1 }, name: 'expired_leases' },
@@ -74,6 +83,11 @@ export async function ensureIndexes ({ jobs, done, keys, claims }: StoreContext)
   ])
   await createMissingIndexes(keys, [{ key: { createdAt: 1 }, name: 'purge' }])
   await createMissingIndexes(claims, [{ key: { at: 1 }, name: 'purge' }])
+  await createMissingIndexes(triggers, [{ key: { jobId: 1 }, name: 'job' }, { key: { at: 1 }, name: 'purge' }])
+}
+
+export function dedupeKeyId (kind: string, key: string): string {
+  return `dedupe:${kind}:${key}`
 }
 
 /** A job, live or finished. */

@@ -5,17 +5,34 @@
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { isDuplicateKeyError } from '../../lib/mongo-errors.js'
-import type { EnqueueOptions, EnqueueResult, JobDocument, JobParams } from '../types.js'
-import { getJob, type StoreContext } from './context.js'
+import type { CoalesceOptions, EnqueueOptions, EnqueueResult, JobDocument, JobParams } from '../types.js'
+import type { Coalescing } from './coalesce.js'
+import { dedupeKeyId, getJob, type StoreContext } from './context.js'
 
 /** How old a key may be with no job behind it before the enqueue that wrote it counts as crashed. */
 const ORPHAN_KEY_MS = 2000
 
-export function dedupeKeyId (kind: string, key: string): string {
-  return `dedupe:${kind}:${key}`
+function checkCoalesce (options: EnqueueOptions, { key, debounceMs, maxWaitMs }: CoalesceOptions): void {
+  if (key === '') throw new Error('coalesce.key must not be empty')
+  if (![debounceMs, maxWaitMs].every((ms) => Number.isFinite(ms) && ms >= 0)) {
+    throw new Error('coalesce.debounceMs and coalesce.maxWaitMs must be finite numbers of milliseconds, 0 or more')
+  }
+  if (options.dedupeKey !== undefined && options.dedupeKey !== key) throw new Error('coalesce.key is the dedupe key')
+  if (options.runAfter !== undefined) throw new Error('a coalescing enqueue sets runAfter itself (from debounceMs)')
 }
 
-export function createEnqueue (ctx: StoreContext) {
+/** A coalescing enqueue's options as the dedupe enqueue takes them: the key, and the first possible start. */
+function coalescingOptions (options: EnqueueOptions, coalesce: CoalesceOptions, jobId: string): EnqueueOptions {
+  const runAfter = new Date(Date.now() + Math.min(coalesce.debounceMs, coalesce.maxWaitMs))
+  return { ...options, dedupeKey: coalesce.key, runAfter, jobId: options.jobId ?? jobId }
+}
+
+/** What a runner needs to know of a coalesced job to decide when it may start (settleAt in coalesce.ts). */
+function startWindow ({ debounceMs, maxWaitMs }: CoalesceOptions) {
+  return { debounceMs, maxWaitMs }
+}
+
+export function createEnqueue (ctx: StoreContext, coalescing: Coalescing) {
   const { jobs, done, keys } = ctx
 
   function newJob (kind: string, params: JobParams, options: EnqueueOptions, id = options.jobId ?? randomUUID()) {
@@ -39,6 +56,7 @@ export function createEnqueue (ctx: StoreContext) {
       result: null,
       error: null,
       dedupeKey: options.dedupeKey ?? null,
+      ...(options.coalesce === undefined ? {} : { coalesce: startWindow(options.coalesce) }),
       idempotencyKey: options.idempotencyKey ?? null,
       scheduleId: options.scheduleId ?? null,
       retryOf: options.retryOf ?? null,
@@ -123,8 +141,14 @@ export function createEnqueue (ctx: StoreContext) {
     throw new Error(`could not enqueue ${kind}: dedupe key ${dedupeKey} kept changing`)
   }
 
-  /** Without an idempotency key: a new job, or the queued one its dedupe key stands for. */
+  /** Without an idempotency key: a new job, or the queued one its dedupe (or coalesce) key stands for. */
   async function enqueueOnce (kind: string, params: JobParams, options: EnqueueOptions, jobId?: string) {
+    const { coalesce } = options
+    if (coalesce !== undefined) {
+      return coalescing.trigger(kind, coalesce.key, (id) => {
+        return enqueueDeduped(kind, params, coalescingOptions(options, coalesce, id), coalesce.key)
+      })
+    }
     if (options.dedupeKey !== undefined) return enqueueDeduped(kind, params, options, options.dedupeKey)
     return { job: await insertJobOnce(newJob(kind, params, options, jobId)), created: true }
   }
@@ -135,6 +159,7 @@ export function createEnqueue (ctx: StoreContext) {
    */
   async function enqueue (kind: string, params: JobParams, options: EnqueueOptions = {}): Promise<EnqueueResult> {
     const { idempotencyKey } = options
+    if (options.coalesce !== undefined) checkCoalesce(options, options.coalesce)
     if (idempotencyKey === undefined) return enqueueOnce(kind, params, options)
     const keyId = `idempotency:${kind}:${idempotencyKey}`
     const claimedId = randomUUID()
@@ -157,7 +182,10 @@ export function createEnqueue (ctx: StoreContext) {
   /** Once a job starts, its dedupe key no longer coalesces: later triggers need a run of their own. */
   async function dropDedupeKey (job: JobDocument): Promise<void> {
     if (job.dedupeKey == null) return
-    await keys.deleteOne({ _id: dedupeKeyId(job.kind, job.dedupeKey), jobId: job._id })
+    await Promise.all([
+      keys.deleteOne({ _id: dedupeKeyId(job.kind, job.dedupeKey), jobId: job._id }),
+      coalescing.ended(job)
+    ])
   }
 
   return { enqueue, dropDedupeKey }
