@@ -1,11 +1,14 @@
-import type { Integration } from '../src/integration.js'
+import { defineIntegration } from '../src/integration.js'
 
 /**
  * No-op jobs for the job-engine benchmark. With `params.record` a job notes its execution in `bench_runs` so the
  * multi-instance run can count duplicates; without it the handler does nothing at all.
  */
-export const benchIntegration: Integration = {
+export const benchIntegration = defineIntegration({
   name: 'bench',
+  title: 'Bench',
+  summary: 'No-op jobs for bench:jobs.',
+  config: {},
   setup ({ db }) {
     const runs = db.collection<{ jobId: string, pid: number }>('bench_runs')
     return {
@@ -19,4 +22,4 @@ export const benchIntegration: Integration = {
       }
     }
   }
-}
+})

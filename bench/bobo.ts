@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { MongoClient } from 'mongodb'
 import { buildApp } from '../src/app.js'
-import { loadConfig } from '../src/config.js'
+import { buildConfigSchema, loadConfig } from '../src/config.js'
 import { boboIntegration } from '../src/integrations/bobo/index.js'
 import { startAthocSimulator } from '../src/integrations/bobo/sandbox/athoc-simulator.js'
 import { systemIntegration } from '../src/integrations/system/index.js'
@@ -44,7 +44,7 @@ const config = loadConfig({
   BOBO_MAX_FILES_PER_BATCH: String(FILES),
   BOBO_STABLE_MS: '0',
   ATHOC_SYNC_CHUNK: String(CHUNK)
-})
+}, buildConfigSchema([systemIntegration, boboIntegration]))
 const app = await buildApp({ config, integrations: [systemIntegration, boboIntegration] })
 await app.ready()
 

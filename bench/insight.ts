@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { MongoClient } from 'mongodb'
 import { buildApp } from '../src/app.js'
-import { loadConfig } from '../src/config.js'
+import { buildConfigSchema, loadConfig } from '../src/config.js'
 import { insightIntegration } from '../src/integrations/insight/index.js'
 import { startInsightSimulator } from '../src/integrations/insight/sandbox/insight-simulator.js'
 import { startOomnitzaSimulator } from '../src/integrations/insight/sandbox/oomnitza-simulator.js'
@@ -39,7 +39,7 @@ async function measure (serials: number, env: Record<string, string>): Promise<{
     ...insight.env(),
     ...oomnitza.env(),
     ...env
-  })
+  }, buildConfigSchema([insightIntegration]))
   const app = await buildApp({ config, integrations: [insightIntegration] })
   await app.ready()
   try {

@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { MongoClient } from 'mongodb'
 import { buildApp } from '../src/app.js'
-import { loadConfig } from '../src/config.js'
+import { buildConfigSchema, loadConfig } from '../src/config.js'
 import { createJobStore } from '../src/jobs/store.js'
 import { benchIntegration } from './bench-integration.js'
 import { describeServer } from './server.js'
@@ -48,7 +48,7 @@ async function singleInstance (): Promise<{ jobsPerSec: number, p99ClaimLatencyM
   const dbName = `bench_${randomBytes(4).toString('hex')}`
   // Command monitoring counts the round trips the engine makes per job (the bench's own enqueues included).
   const monitoredUri = `${uri}${uri.includes('?') ? '&' : '?'}monitorCommands=true`
-  const config = loadConfig({ MONGODB_URI: monitoredUri, MONGODB_DB: dbName, LOG_LEVEL: 'warn', JOBS_CONCURRENCY: process.env.BENCH_CONCURRENCY ?? '16', JOBS_POLL_INTERVAL_MS: '20', SCHEDULER_ENABLED: 'false', ALLOW_NO_AUTH: 'true' })
+  const config = loadConfig({ MONGODB_URI: monitoredUri, MONGODB_DB: dbName, LOG_LEVEL: 'warn', JOBS_CONCURRENCY: process.env.BENCH_CONCURRENCY ?? '16', JOBS_POLL_INTERVAL_MS: '20', SCHEDULER_ENABLED: 'false', ALLOW_NO_AUTH: 'true' }, buildConfigSchema([benchIntegration]))
   const app = await buildApp({ config, integrations: [benchIntegration] })
   await app.ready()
   const claimMs: number[] = []

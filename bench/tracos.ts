@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks'
 import { randomBytes } from 'node:crypto'
 import { MongoClient, type Db } from 'mongodb'
 import { buildApp } from '../src/app.js'
-import { loadConfig } from '../src/config.js'
+import { buildConfigSchema, loadConfig } from '../src/config.js'
 import { systemIntegration } from '../src/integrations/system/index.js'
 import { tracosIntegration } from '../src/integrations/tracos/index.js'
 import { outboundName, writeFileAtomic } from '../src/integrations/tracos/client-files.js'
@@ -67,7 +67,7 @@ async function gatewayRun (client: MongoClient): Promise<{ seconds: number, seco
     TRACOS_REJECTED_DIR: dirs.rejected,
     // Tuning knobs may be passed through.
     ...Object.fromEntries(['TRACOS_BATCH_SIZE', 'TRACOS_FILE_CONCURRENCY', 'TRACOS_OUTBOUND_FLUSH'].flatMap((name) => process.env[name] === undefined ? [] : [[name, process.env[name] as string]]))
-  })
+  }, buildConfigSchema([systemIntegration, tracosIntegration]))
   const app = await buildApp({ config, integrations: [systemIntegration, tracosIntegration] })
   await app.ready()
   try {
