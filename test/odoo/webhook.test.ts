@@ -76,6 +76,13 @@ t.test('bad payloads → 400 naming the field', async (t) => {
     t.equal((await post(app, payload)).statusCode, 202, `the route accepts ${JSON.stringify(payload)}`)
   }
   t.equal((await app.inject({ method: 'POST', url: '/odoo/webhook', payload: { event: 'update', employee_id: 1 } })).statusCode, 401, 'an API key is required')
+  // A body in another media type is refused the same way whatever the type: 415 naming the one accepted.
+  for (const type of ['text/plain', 'application/x-www-form-urlencoded']) {
+    const res = await app.inject({ method: 'POST', url: '/odoo/webhook', headers: { ...authHeaders(), 'content-type': type }, payload: 'event=update&employee_id=1' })
+    t.equal(res.statusCode, 415, `${type} → 415`)
+    t.equal(res.json().message, `Content-Type ${type} is not accepted; send application/json`)
+    t.same(specProblems('POST', '/odoo/webhook', res), [], '415 matches openapi.yaml')
+  }
 })
 
 t.test('accepted at once with the seed fields; stored before the answer; events coalesce into one job', async (t) => {
