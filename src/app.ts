@@ -146,8 +146,7 @@ export function serverOptions (config: Config, logStream?: DestinationStream): F
       const given = req.headers['x-request-id']
       return typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID()
     },
-    // verbose: errors carry their schema, so a refused unknown field can list the allowed ones.
-    ajv: { customOptions: { coerceTypes: 'array', allErrors: true, removeAdditional: false, verbose: true } },
+    // Request schemas are compiled by the errors plugin's own Ajv (JSON bodies checked without type coercion).
     bodyLimit: config.BODY_LIMIT_BYTES,
     // A base URL configured with a trailing slash (`https://gw/` + `/odoo/webhook`) still reaches the route.
     routerOptions: { ignoreDuplicateSlashes: true },

@@ -18,14 +18,14 @@ export { JobError, PermanentError, RetryableError, errorMessage, isRetryable } f
 export type { EnqueueOptions, EnqueueResult, HoldUntil, JobContext, JobDocument, JobKindDefinition, JobParams } from './jobs/types.js'
 export { DAY_MS, DURATION_PATTERN, parseDuration } from './lib/duration.js'
 export { exists, freeName } from './lib/free-name.js'
-export { httpError, type ErrorDetail } from './lib/http-errors.js'
+export { httpError, invalidRequest, type ErrorDetail } from './lib/http-errors.js'
 export { ensureIndexes } from './lib/indexes.js'
 export type { Logger } from './lib/logger.js'
 export { insertManyOnce, insertOnce, isDuplicateKeyError, isRetryableStorageError } from './lib/mongo-errors.js'
 export { withStorageRetry } from './lib/storage-deadline.js'
 export { syncDirectory } from './lib/sync-directory.js'
 export { removeAbandonedTempFiles, tempFileName } from './lib/temp-files.js'
-export { ErrorResponse, IdempotencyHeaders, JobAccepted } from './schemas/common.js'
+export { answer, ErrorResponse, IdempotencyHeaders, JobAccepted, TriggerAnswers, TriggerBody } from './schemas/common.js'
 
 /** An integration's own configuration values, typed from its TypeBox properties. */
 export type ConfigOf<P extends TProperties> = Static<TObject<P>>

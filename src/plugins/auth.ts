@@ -1,7 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import Type from 'typebox'
 import { splitList } from '../config.js'
 import { httpError } from '../lib/http-errors.js'
 
@@ -13,6 +12,10 @@ declare module 'fastify' {
     apiKeyKind: 'trigger' | 'read' | 'none'
     /** A short, non-reversible id of the key, for rate limiting and logs. */
     apiKeyId: string | null
+  }
+  interface FastifyInstance {
+    /** ALLOW_NO_AUTH with no trigger key: every route is open (GET /auth/whoami then answers `trigger`). */
+    authOpen: boolean
   }
 }
 
@@ -42,6 +45,7 @@ export default fp(async (app) => {
   const readKeys = splitList(config.GATEWAY_READ_KEYS).map(digest)
   const open = triggerKeys.length === 0 && config.ALLOW_NO_AUTH === true
   if (open) app.log.warn('ALLOW_NO_AUTH=true and no GATEWAY_API_KEYS: every route is open')
+  app.decorate('authOpen', open)
 
   const matches = (candidate: Buffer, keys: Buffer[]): boolean => {
     let found = false
@@ -69,15 +73,6 @@ export default fp(async (app) => {
       throw httpError(403, 'this API key may only read; this route needs a trigger key')
     }
   })
-
-  // Lets a client (the dashboard) learn what its key may do without trying a trigger route.
-  app.get('/auth/whoami', {
-    config: { access: 'read' },
-    schema: {
-      tags: ['health'],
-      response: { 200: Type.Object({ role: Type.Union([Type.Literal('trigger'), Type.Literal('read')]) }) }
-    }
-  }, async (request) => ({ role: open || request.apiKeyKind === 'trigger' ? 'trigger' as const : 'read' as const }))
 }, { name: 'auth', dependencies: ['config'] })
 
 function accessOf (request: FastifyRequest): AccessLevel {

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url'
 import fp from 'fastify-plugin'
 import Type from 'typebox'
 import { httpError } from '../lib/http-errors.js'
-import { ErrorResponse } from '../schemas/common.js'
+import { answer, ErrorResponse, textAnswer } from '../schemas/common.js'
 
 /** The page's files: plain HTML, CSS and a script, read once at start-up (no build step, nothing from a CDN). */
 export const DASHBOARD_DIR = fileURLToPath(new URL('../dashboard/', import.meta.url))
@@ -30,7 +30,12 @@ export default fp(async (app) => {
 
   app.get('/dashboard', {
     config: { access: 'public' },
-    schema: { tags: ['dashboard'] }
+    schema: {
+      tags: ['dashboard'],
+      summary: 'The operator dashboard (an HTML page)',
+      description: 'Open without a key because it holds no data: the page asks for an API key, keeps it in the tab\'s sessionStorage and reads everything through this API (`/auth/whoami`, `/ready`, `/schedules`, `/jobs`) with `X-API-Key`. A trigger key also gets the action buttons (run now, retry, cancel).',
+      response: { 200: textAnswer('The page. Its script and styles are served under `/dashboard/{file}`; nothing comes from elsewhere.', ['text/html']) }
+    }
   }, async (_request, reply) => {
     return reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').header('content-security-policy', PAGE_CSP).send(page)
   })
@@ -39,8 +44,12 @@ export default fp(async (app) => {
     config: { access: 'public' },
     schema: {
       tags: ['dashboard'],
-      params: Type.Object({ file: Type.String({ minLength: 1, maxLength: 100 }) }),
-      response: { 404: ErrorResponse }
+      summary: 'A file of the dashboard (script, styles, icon)',
+      params: Type.Object({ file: Type.String({ minLength: 1, maxLength: 100, examples: ['dashboard.js'] }) }),
+      response: {
+        200: textAnswer('The file (`dashboard.js`, `dashboard.css` or `favicon.svg`).', ['text/javascript', 'text/css', 'image/svg+xml']),
+        404: answer('No dashboard file by this name.', ErrorResponse)
+      }
     }
   }, async (request, reply) => {
     const { file } = request.params as { file: string }

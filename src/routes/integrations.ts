@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
+import { answer } from '../schemas/common.js'
 
 const Field = Type.Object({
   name: Type.String(),
@@ -31,7 +32,12 @@ export const IntegrationList = Type.Object({
 /** What runs here: each integration with its job kinds, schedules and dashboard card (the dashboard reads this). */
 const integrationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/integrations', {
-    schema: { tags: ['integrations'], summary: 'The integrations this gateway runs', response: { 200: IntegrationList } }
+    schema: {
+      tags: ['integrations'],
+      summary: 'The integrations this gateway runs',
+      description: 'Each one\'s title, job kinds, schedule ids and dashboard card (labelled result counts, the run-now form). The dashboard reads it.',
+      response: { 200: answer('The integrations, in registration order.', IntegrationList) }
+    }
   }, async () => ({ data: app.integrations }))
 }
 

@@ -1,22 +1,29 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { JobStateError } from '../jobs/service.js'
 import { decodeCursor, encodeCursor, jobView, pollHintSeconds } from '../jobs/view.js'
-import { ErrorResponse, JobAccepted } from '../schemas/common.js'
+import Type from 'typebox'
+import { answer, ErrorResponse, JobAccepted, TriggerBody } from '../schemas/common.js'
 import { JobIdParams, JobList, JobView, ListJobsQuery } from '../schemas/jobs.js'
-import { httpError } from '../lib/http-errors.js'
+import { httpError, invalidRequest } from '../lib/http-errors.js'
+
+const NotFound = answer('No job with this id.', ErrorResponse)
+const Conflict = (description: string) => answer(description, ErrorResponse)
+const Location = Type.String({ description: 'Same as statusUrl.' })
 
 /** The status API dashboards poll, plus retry and cancel. */
 const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/jobs', {
     schema: {
       tags: ['jobs'],
+      summary: 'List jobs, newest first',
+      description: 'Cursor pagination stays stable while new jobs are inserted.',
       querystring: ListJobsQuery,
-      response: { 200: JobList, 400: ErrorResponse }
+      response: { 200: answer('One page of jobs.', JobList) }
     }
   }, async (request) => {
     const { kind, status, limit, cursor } = request.query
     const position = cursor === undefined ? undefined : decodeCursor(cursor)
-    if (position === null) throw httpError(400, 'cursor is not a value returned as nextCursor', [{ field: 'querystring/cursor', message: 'invalid cursor' }])
+    if (position === null) throw invalidRequest([{ field: 'querystring/cursor', message: 'must be a nextCursor this API returned' }])
     const rows = await app.jobs.list({
       limit: limit + 1,
       ...(kind === undefined ? {} : { kind }),
@@ -31,8 +38,14 @@ const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/jobs/:id', {
     schema: {
       tags: ['jobs'],
+      summary: 'One job',
       params: JobIdParams,
-      response: { 200: JobView, 404: ErrorResponse }
+      response: {
+        200: answer('The job. While it is queued or running, `Retry-After` says when to poll again.', JobView, {
+          headers: { 'Retry-After': Type.Integer({ description: 'Seconds until the next poll is worth it (queued or running jobs only).' }) }
+        }),
+        404: NotFound
+      }
     }
   }, async (request, reply) => {
     const job = await app.jobs.get(request.params.id)
@@ -45,8 +58,16 @@ const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/jobs/:id/retry', {
     schema: {
       tags: ['jobs'],
+      summary: 'Run a failed or cancelled job again',
+      description: 'Creates a new queued job with the same kind and params, linked by `retryOf` / `retriedBy`. A job is retried once: asking again (or twice at once) answers 200 with the existing retry. Takes no body (or an empty one).',
       params: JobIdParams,
-      response: { 200: JobAccepted, 202: JobAccepted, 404: ErrorResponse, 409: ErrorResponse }
+      body: TriggerBody({}),
+      response: {
+        200: answer('The job was retried before: this is its retry.', JobAccepted, { headers: { Location } }),
+        202: answer('The retry, queued. Poll `statusUrl`.', JobAccepted, { headers: { Location } }),
+        404: NotFound,
+        409: Conflict('The job is queued or running (only a failed or cancelled job can be retried).')
+      }
     }
   }, async (request, reply) => {
     const retried = await guardState(() => app.jobs.retry(request.params.id, request.id))
@@ -61,8 +82,15 @@ const jobRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/jobs/:id/cancel', {
     schema: {
       tags: ['jobs'],
+      summary: 'Cancel a job',
+      description: 'A queued job becomes `cancelled` at once. A running job gets `cancelRequested: true`; its handler is aborted (at once on this instance, at the next lease heartbeat elsewhere) and the job ends `cancelled`. 409 for a finished job, and for a queued one whose next claim a runner holds without starting or releasing it (a runner that died at that moment; recovery frees the claim within a lease): try again. Takes no body (or an empty one).',
       params: JobIdParams,
-      response: { 200: JobView, 404: ErrorResponse, 409: ErrorResponse }
+      body: TriggerBody({}),
+      response: {
+        200: answer('The job after the request.', JobView),
+        404: NotFound,
+        409: Conflict('The job has finished, or a runner holds its claim (try again).')
+      }
     }
   }, async (request) => {
     const job = await guardState(() => app.jobs.cancel(request.params.id))

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
+import { answer } from '../schemas/common.js'
 import { JobStatusSchema } from '../schemas/jobs.js'
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()])
@@ -20,12 +21,16 @@ export const ScheduleList = Type.Object({
       slot: Type.String(),
       enqueuedAt: Type.String({ format: 'date-time' })
     }))
-  }))
+  }, { $id: 'Schedule' }))
 })
 
 const scheduleRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/schedules', {
-    schema: { tags: ['schedules'], response: { 200: ScheduleList } }
+    schema: {
+      tags: ['schedules'],
+      summary: 'Every schedule with its next run and last job',
+      response: { 200: answer('The schedules.', ScheduleList) }
+    }
   }, async () => ({ data: await app.schedules.list() }))
 }
 

@@ -4,11 +4,11 @@ import { JOB_STATUSES, JOB_TRIGGERS } from '../jobs/types.js'
 const DateTime = Type.String({ format: 'date-time' })
 const NullableDateTime = Type.Union([DateTime, Type.Null()])
 
-export const JobStatusSchema = Type.Enum(JOB_STATUSES)
+export const JobStatusSchema = Type.Enum(JOB_STATUSES, { $id: 'JobStatus' })
 
 export const JobView = Type.Object({
   id: Type.String(),
-  kind: Type.String(),
+  kind: Type.String({ examples: ['system.purge-jobs'] }),
   status: JobStatusSchema,
   trigger: Type.Enum(JOB_TRIGGERS),
   requestId: Type.Union([Type.String(), Type.Null()]),
@@ -24,7 +24,7 @@ export const JobView = Type.Object({
     message: Type.Union([Type.String(), Type.Null()]),
     updatedAt: DateTime
   }), Type.Null()]),
-  result: Type.Unknown(),
+  result: Type.Unknown({ description: 'JSON summary written by the job\'s handler.' }),
   error: Type.Union([Type.Object({
     message: Type.String(),
     code: Type.String(),
@@ -38,18 +38,18 @@ export const JobView = Type.Object({
   startedAt: NullableDateTime,
   finishedAt: NullableDateTime,
   updatedAt: DateTime
-})
+}, { $id: 'Job' })
 
 export const ListJobsQuery = Type.Object({
   kind: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
   status: Type.Optional(JobStatusSchema),
   limit: Type.Integer({ minimum: 1, maximum: 250, default: 50 }),
-  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 }))
+  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'The `nextCursor` of the previous page.' }))
 }, { additionalProperties: false })
 
 export const JobList = Type.Object({
   data: Type.Array(JobView),
-  nextCursor: Type.Union([Type.String(), Type.Null()])
+  nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'null on the last page' })
 })
 
 export const JobIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) })

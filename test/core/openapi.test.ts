@@ -1,10 +1,17 @@
 import { readFileSync } from 'node:fs'
 import t from 'tap'
 import { parse } from 'yaml'
+import { renderOpenapi } from '../../scripts/openapi.js'
 import { buildApp } from '../../src/app.js'
-import { authHeaders, build, dropDatabaseAfter, testConfig, waitForStatus } from '../helpers/app.js'
+import { OPENAPI_PATH } from '../../src/plugins/docs.js'
+import { authHeaders, build, dropDatabaseAfter, mongoUri, testConfig, waitForStatus } from '../helpers/app.js'
 import { specProblems } from '../helpers/openapi.js'
 import { ROOT } from '../helpers/process.js'
+
+t.test('openapi.yaml is the document generated from the routes', async (t) => {
+  const committed = readFileSync(OPENAPI_PATH, 'utf8')
+  t.equal(await renderOpenapi(mongoUri()), committed, 'openapi.yaml is current (run `npm run openapi` and commit it)')
+})
 
 t.test('openapi.yaml documents exactly the routes the gateway registers', async (t) => {
   const config = testConfig({ JOBS_RUNNER_ENABLED: 'false', SCHEDULER_ENABLED: 'false' })

@@ -6,7 +6,10 @@ import { defaultWindow, parseInsightDate, splitWindows } from '../../src/integra
 import { parseStatusResponse } from '../../src/integrations/insight/insight-client.js'
 import { exampleOrder, pad } from '../../src/integrations/insight/sandbox/orders.js'
 import { DEFAULT_MAPPING, extractSerials, loadMapping, toAsset } from '../../src/integrations/insight/transform.js'
-import { parseSyncBody } from '../../src/integrations/insight/routes.js'
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify'
+import { insightRoutes } from '../../src/integrations/insight/routes.js'
+import type { IntegrationJobs, JobParams } from '../../src/integration.js'
+import errorsPlugin from '../../src/plugins/errors.js'
 
 /** A GetStatus body as Insight sends it: `Order` an object for one order, an array for several. */
 const body = (orders: unknown[]) => JSON.stringify({ StatusOrderResponse: [{ Order: orders.length === 1 ? orders[0] : orders }] })
@@ -122,22 +125,32 @@ t.test('the mapping file overrides the default', async (t) => {
 })
 
 t.test('trigger body validation names the field', async (t) => {
-  t.same(parseSyncBody(undefined, 180), {})
-  t.same(parseSyncBody({ from: '2026-01-01', to: '2026-01-31', dateField: 'ship', dryRun: true }, 180), { from: '2026-01-01', to: '2026-01-31', dateField: 'ship', dryRun: true })
-  const field = (input: unknown) => {
-    try {
-      parseSyncBody(input, 180)
-      return null
-    } catch (err) {
-      return (err as { details: Array<{ field: string }> }).details.map((d) => d.field)
-    }
+  // The route alone, with the core's validation and error handling: the job it would queue is recorded.
+  const queued: JobParams[] = []
+  const trigger = async (_request: FastifyRequest, reply: FastifyReply, _kind: string, params: JobParams) => {
+    queued.push(params)
+    reply.code(202)
+    return { body: { jobId: 'j', status: 'queued', statusUrl: '/jobs/j' } }
   }
-  t.same(field({ from: '2026-13-01', to: '2026-12-31' }), ['from'])
-  t.same(field({ from: '2026-02-01', to: '2026-01-31' }), ['from'])
-  t.same(field({ from: '2026-01-01', to: '2026-12-31' }), ['to'], 'span above INSIGHT_MAX_RANGE_DAYS')
-  t.same(field({ from: '2026-01-01' }), ['to'])
-  t.same(field({ dateField: 'invoice' }), ['dateField'])
-  t.same(field({ dryRun: 'yes' }), ['dryRun'])
-  t.same(field({ form: '2026-01-01' }), ['form'])
-  t.same(field([1]), ['body'])
+  const jobs = { trigger } as unknown as IntegrationJobs
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(errorsPlugin)
+  await app.register(insightRoutes(jobs, 180))
+  const post = (payload?: unknown) => app.inject({ method: 'POST', url: '/insight/sync', ...(payload === undefined ? {} : { payload: payload as object }) })
+  t.equal((await post()).statusCode, 202)
+  t.equal((await post({ from: '2026-01-01', to: '2026-01-31', dateField: 'ship', dryRun: true })).statusCode, 202)
+  t.same(queued, [{}, { from: '2026-01-01', to: '2026-01-31', dateField: 'ship', dryRun: true }])
+  const field = async (input: unknown) => {
+    const res = await post(input)
+    return res.statusCode === 400 ? (res.json().details as Array<{ field: string }>).map((d) => d.field) : null
+  }
+  t.same(await field({ from: '2026-13-01', to: '2026-12-31' }), ['from'])
+  t.same(await field({ from: '2026-02-01', to: '2026-01-31' }), ['from'])
+  t.same(await field({ from: '2026-01-01', to: '2026-12-31' }), ['to'], 'span above INSIGHT_MAX_RANGE_DAYS')
+  t.same(await field({ from: '2026-01-01' }), ['to'])
+  t.same(await field({ dateField: 'invoice' }), ['dateField'])
+  t.same(await field({ dryRun: 'yes' }), ['dryRun'])
+  t.same(await field({ form: '2026-01-01' }), ['form'])
+  t.same(await field([1]), ['body'])
 })

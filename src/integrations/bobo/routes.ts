@@ -1,7 +1,7 @@
 import multipart from '@fastify/multipart'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import Type from 'typebox'
-import { ErrorResponse, httpError, IdempotencyHeaders, JobAccepted, type IntegrationJobs } from '../../integration.js'
+import { answer, ErrorResponse, httpError, IdempotencyHeaders, TriggerAnswers, TriggerBody, type IntegrationJobs } from '../../integration.js'
 import type { IntakeService } from './intake.js'
 import type { BoboFileRecord, BoboStore } from './store.js'
 
@@ -11,56 +11,76 @@ const UploadedFile = Type.Object({
   statusUrl: Type.String({ description: 'GET this for the file\'s outcome and the job that handled it (lastJobId).' }),
   file: Type.String({ description: 'Name the gateway stored the file under in BOBO_INCOMING_DIR.' }),
   originalName: Type.Union([Type.String(), Type.Null()]),
-  format: Type.String(),
+  format: Type.Enum(['bobo', 'header', 'empty']),
   rows: Type.Integer(),
   accepted: Type.Integer(),
   rejectedCount: Type.Integer(),
-  rejected: Type.Array(RejectedRow)
+  rejected: Type.Array(RejectedRow, { description: 'The first 1000 rejected rows.' })
 })
 const UploadAccepted = Type.Object({
   files: Type.Array(UploadedFile),
-  jobId: Type.Optional(Type.String()),
+  jobId: Type.Optional(Type.String({ description: 'The process job queued for these files (BOBO_PROCESS_ON_UPLOAD).' })),
   status: Type.Optional(Type.String()),
-  statusUrl: Type.Optional(Type.String())
-})
+  statusUrl: Type.Optional(Type.String({ description: 'The job\'s status. A file that job could not finish is handled by a later one: each file\'s statusUrl names the job that processed it.' }))
+}, { $id: 'BoboUploadAccepted' })
+
+const CSV_EXAMPLE = 'BON,00452,PAY001,20240617,143000,20240617143000,1,51.5,-0.12,5.0\n'
+const Csv = Type.String({ description: 'One CSV file, either BOBO format.', examples: [CSV_EXAMPLE] })
+/** The upload's body: read by the route itself (raw bytes or multipart parts), so its schemas document it. */
+const UploadBody = {
+  content: {
+    'text/csv': { schema: Csv },
+    'application/csv': { schema: Csv },
+    'text/plain': { schema: Csv },
+    'multipart/form-data': {
+      schema: Type.Object({ file: Type.Array(Type.String({ format: 'binary' }), { description: 'One part per CSV file (any field name).' }) })
+    }
+  }
+}
+
+const FILE_STATUSES = ['incoming', 'processed', 'failed', 'missing'] as const
+const OUTCOMES = ['processed', 'retry', 'failed', 'interrupted', 'missing'] as const
+const DateTime = Type.String({ format: 'date-time' })
+const NullableDateTime = Type.Union([DateTime, Type.Null()])
+
 const FileView = Type.Object({
   id: Type.String(),
   name: Type.String(),
   originalName: Type.Union([Type.String(), Type.Null()]),
-  source: Type.String(),
-  status: Type.String(),
+  source: Type.Enum(['upload', 'drop']),
+  status: Type.Enum(FILE_STATUSES),
   size: Type.Integer(),
-  receivedAt: Type.String(),
+  receivedAt: DateTime,
   retryCount: Type.Integer(),
-  lastRetry: Type.Union([Type.String(), Type.Null()]),
-  lastOutcome: Type.Union([Type.String(), Type.Null()]),
+  lastRetry: NullableDateTime,
+  lastOutcome: Type.Union([Type.Enum(OUTCOMES), Type.Null()]),
   lastError: Type.Union([Type.String(), Type.Null()]),
   lastJobId: Type.Union([Type.String(), Type.Null()], { description: 'The job that last handled the file (processed it or counted a failed attempt).' }),
   lastJobUrl: Type.Union([Type.String(), Type.Null()]),
   rows: Type.Union([Type.Integer(), Type.Null()]),
   accepted: Type.Union([Type.Integer(), Type.Null()]),
   rejected: Type.Union([Type.Integer(), Type.Null()]),
-  updatedAt: Type.String()
-})
+  updatedAt: DateTime
+}, { $id: 'BoboFile' })
 
 const LogView = Type.Object({
   batchId: Type.String(),
-  at: Type.String(),
+  at: DateTime,
   attempt: Type.Integer(),
   rows: Type.Integer(),
   accepted: Type.Integer(),
   rejected: Type.Integer(),
-  rejectedRows: Type.Array(RejectedRow),
-  users: Type.Integer(),
+  rejectedRows: Type.Array(RejectedRow, { description: 'The first 100 rejected rows.' }),
+  users: Type.Integer({ description: 'Distinct AtHoc users mapped from the file\'s valid rows.' }),
   usersUpdated: Type.Integer(),
   unknownEmployees: Type.Integer(),
-  skippedOlder: Type.Integer(),
-  failures: Type.Array(Type.Object({ login: Type.String(), reason: Type.String() })),
+  skippedOlder: Type.Integer({ description: 'Rows older than what AtHoc already holds for the employee.' }),
+  failures: Type.Array(Type.Object({ login: Type.String(), reason: Type.String() }), { description: 'The first 100 users that failed.' }),
   failureCount: Type.Integer(),
-  outcome: Type.String(),
+  outcome: Type.Enum(OUTCOMES),
   error: Type.Union([Type.String(), Type.Null()]),
-  jobId: Type.Union([Type.String(), Type.Null()])
-})
+  jobId: Type.Union([Type.String(), Type.Null()], { description: 'The job that made this attempt.' })
+}, { $id: 'BoboProcessingAttempt' })
 
 const MAX_REJECTED_SHOWN = 1000
 
@@ -75,7 +95,17 @@ export function boboRoutes (deps: { jobs: IntegrationJobs, store: BoboStore, int
 
     app.post('/bobo/upload', {
       bodyLimit: deps.maxBytes,
-      schema: { tags: ['bobo'], headers: IdempotencyHeaders, response: { 200: UploadAccepted, 202: UploadAccepted, 400: ErrorResponse, 413: ErrorResponse } }
+      schema: {
+        tags: ['bobo'],
+        summary: 'Upload BOBO duty CSV files',
+        description: `One CSV as the raw body (\`text/csv\`, \`application/csv\` or \`text/plain\`) or one or more file parts in \`multipart/form-data\` (at most \`BOBO_UPLOAD_MAX_FILES\` (${deps.maxFiles}) files of \`BOBO_UPLOAD_MAX_BYTES\` (${deps.maxBytes}) bytes each; 413 beyond, naming the limit). Both BOBO formats are accepted: the real headerless 10-column export and the documented \`Employee_ID,Status,Timestamp\` form. Bad rows are listed with their line numbers and skipped. Every file is written durably into \`BOBO_INCOMING_DIR\` under a server-generated name before the answer. If any file has no valid row the request answers 400 with the reasons and nothing is stored. With \`BOBO_PROCESS_ON_UPLOAD\` (default) the answer also carries the \`bobo.process\` job it enqueued. A repeat with the same \`Idempotency-Key\` (a retry after a timeout) stores nothing and answers 200 with the files and job of the first request.`,
+        headers: IdempotencyHeaders,
+        body: UploadBody,
+        response: {
+          200: answer('A repeat of an earlier upload (same Idempotency-Key); nothing stored again.', UploadAccepted),
+          202: answer('Files stored; processing enqueued (or left to the next tick).', UploadAccepted)
+        }
+      }
     }, async (request, reply) => {
       const files = await readUpload(request, deps.maxBytes, deps.maxFiles).catch((err: unknown) => {
         // Refused part-way through the body: the rest of it is never read, so this connection cannot carry
@@ -97,11 +127,13 @@ export function boboRoutes (deps: { jobs: IntegrationJobs, store: BoboStore, int
     app.get('/bobo/files', {
       schema: {
         tags: ['bobo'],
+        summary: 'BOBO files with their last processing outcome',
+        description: 'Newest first. `counts` holds the number of files per status.',
         querystring: Type.Object({
-          status: Type.Optional(Type.Enum(['incoming', 'processed', 'failed', 'missing'])),
+          status: Type.Optional(Type.Enum(FILE_STATUSES)),
           limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 })
-        }),
-        response: { 200: Type.Object({ files: Type.Array(FileView), counts: Type.Record(Type.String(), Type.Integer()) }), 400: ErrorResponse }
+        }, { additionalProperties: false }),
+        response: { 200: answer('The files.', Type.Object({ files: Type.Array(FileView), counts: Type.Record(Type.String(), Type.Integer()) })) }
       }
     }, async (request) => {
       const { status, limit } = request.query as { status?: string, limit: number }
@@ -117,8 +149,12 @@ export function boboRoutes (deps: { jobs: IntegrationJobs, store: BoboStore, int
     app.get('/bobo/files/:id', {
       schema: {
         tags: ['bobo'],
+        summary: 'One BOBO file with its processing log (newest attempt first, at most 50)',
         params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) }),
-        response: { 200: Type.Object({ file: FileView, attempts: Type.Array(LogView) }), 404: ErrorResponse }
+        response: {
+          200: answer('The file and its attempts.', Type.Object({ file: FileView, attempts: Type.Array(LogView) })),
+          404: answer('No BOBO file with this id.', ErrorResponse)
+        }
       }
     }, async (request) => {
       const { id } = request.params as { id: string }
@@ -148,17 +184,24 @@ export function boboRoutes (deps: { jobs: IntegrationJobs, store: BoboStore, int
       }
     })
 
-    const trigger = (path: string, kind: string, params: Record<string, unknown>) => {
+    const trigger = (path: string, kind: string, params: Record<string, unknown>, summary: string) => {
       app.post(path, {
-        schema: { tags: ['bobo'], headers: IdempotencyHeaders, response: { 200: JobAccepted, 202: JobAccepted, 400: ErrorResponse } }
+        schema: {
+          tags: ['bobo'],
+          summary,
+          description: 'Triggers coalesce while one is queued. Takes no body (or an empty one).',
+          headers: IdempotencyHeaders,
+          body: TriggerBody({}),
+          response: TriggerAnswers
+        }
       }, async (request, reply) => {
         const { body } = await deps.jobs.trigger(request, reply, kind, params, { dedupeKey: kind })
         return body
       })
     }
-    trigger('/bobo/process', 'bobo.process', {})
-    trigger('/bobo/mapping-sync', 'bobo.mapping-sync', { force: true })
-    trigger('/bobo/cleanup', 'bobo.cleanup', {})
+    trigger('/bobo/process', 'bobo.process', {}, 'Process the files waiting in BOBO_INCOMING_DIR now (job bobo.process)')
+    trigger('/bobo/mapping-sync', 'bobo.mapping-sync', { force: true }, 'Refresh employee id → AtHoc login mappings now (job bobo.mapping-sync, schedule rules bypassed)')
+    trigger('/bobo/cleanup', 'bobo.cleanup', {}, 'Clear AtHoc duty values older than BOBO_AUTO_CLEANUP_HOURS now (job bobo.cleanup)')
   }
 }
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import Type, { type Static } from 'typebox'
-import { ErrorResponse, IdempotencyHeaders, JobAccepted, type IntegrationJobs } from '../../integration.js'
+import { IdempotencyHeaders, TriggerAnswers, type IntegrationJobs } from '../../integration.js'
 
 const GreetBody = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 100, description: 'Who to greet.' }),
@@ -14,9 +14,10 @@ export function exampleRoutes (jobs: IntegrationJobs) {
       schema: {
         tags: ['example'],
         summary: 'Queue an example.greet job',
+        description: 'The template integration (src/integrations/example). Its body is validated from the route\'s TypeBox schema.',
         headers: IdempotencyHeaders,
         body: GreetBody,
-        response: { 200: JobAccepted, 202: JobAccepted, 400: ErrorResponse }
+        response: TriggerAnswers
       }
     }, async (request, reply) => {
       const body = request.body as Static<typeof GreetBody>

@@ -1,35 +1,72 @@
 import type { FastifyInstance } from 'fastify'
-import { ErrorResponse, httpError, IdempotencyHeaders, JobAccepted, type ErrorDetail, type IntegrationJobs } from '../../integration.js'
-import { isCalendarDate, spanDays } from './dates.js'
+import Type, { type Static } from 'typebox'
+import { IdempotencyHeaders, invalidRequest, TriggerAnswers, TriggerBody, type IntegrationJobs } from '../../integration.js'
+import { spanDays } from './dates.js'
 import type { SyncParams } from './sync.js'
 
-const FIELDS = new Set(['from', 'to', 'dateField', 'dryRun'])
+const DATE_FIELDS = ['creation', 'ship'] as const
 
-/** Checks a trigger body; every problem names its field. An absent or empty body means the default run. */
-export function parseSyncBody (body: unknown, maxRangeDays: number): SyncParams {
-  if (body === undefined || body === null || body === '') return {}
-  if (typeof body !== 'object' || Array.isArray(body)) throw httpError(400, 'invalid request: body must be a JSON object', [{ field: 'body', message: 'must be a JSON object' }])
-  const input = body as Record<string, unknown>
-  const problems: ErrorDetail[] = []
-  for (const key of Object.keys(input)) if (!FIELDS.has(key)) problems.push({ field: key, message: 'is not a known field (from, to, dateField, dryRun)' })
-  for (const key of ['from', 'to'] as const) {
-    const value = input[key]
-    if (value !== undefined && (typeof value !== 'string' || !isCalendarDate(value))) problems.push({ field: key, message: 'must be a date YYYY-MM-DD' })
+const SyncBody = TriggerBody({
+  from: Type.Optional(Type.String({ format: 'date', examples: ['2026-04-01'] })),
+  to: Type.Optional(Type.String({ format: 'date', examples: ['2026-04-10'] })),
+  dateField: Type.Optional(Type.Enum(DATE_FIELDS, { description: 'Filter on OrderCreationDate or ShipDate (default INSIGHT_DATE_FIELD).' })),
+  dryRun: Type.Optional(Type.Boolean({ description: 'Read Insight and Oomnitza but write nothing upstream (default false).' }))
+}, {
+  $id: 'InsightSyncBody',
+  description: '`from` and `to` go together: inclusive, from ≤ to, at most INSIGHT_MAX_RANGE_DAYS days. `null`, `{}` or no body at all: the default window.',
+  dependentRequired: { from: ['to'], to: ['from'] }
+})
+
+const Counts = Type.Integer()
+
+/** The `result` of an insight.sync job (SyncResult in sync.ts). */
+const SyncResult = Type.Object({
+  runId: Type.String(),
+  dryRun: Type.Boolean(),
+  dateField: Type.Enum(DATE_FIELDS),
+  from: Type.String({ format: 'date' }),
+  to: Type.String({ format: 'date' }),
+  windows: Type.Array(Type.Object({
+    from: Type.String({ format: 'date' }),
+    to: Type.String({ format: 'date' }),
+    orders: Counts,
+    error: Type.Optional(Type.String())
+  })),
+  windowsQueried: Counts,
+  windowsFailed: Counts,
+  orders: Counts,
+  serials: Type.Integer({ description: 'Distinct trimmed serials found.' }),
+  assets: Type.Object({ created: Counts, updated: Counts, unchanged: Counts, skipped: Counts, failed: Counts }),
+  skipped: Type.Record(Type.String(), Type.Integer(), { description: 'Counts per reason: notShipped (lines), noSerials (deliveries), emptySerial, duplicate, conflict (several Oomnitza assets share the serial).' }),
+  conflicts: Type.Array(Type.String()),
+  failed: Type.Array(Type.Object({ serial: Type.String(), error: Type.String() })),
+  failedTruncated: Type.Boolean(),
+  warnings: Type.Array(Type.String()),
+  wouldCreate: Type.Optional(Type.Array(Type.Record(Type.String(), Type.String()), { description: 'Dry run only: the first INSIGHT_DRY_RUN_SAMPLE payloads that would be written.' })),
+  wouldUpdate: Type.Optional(Type.Array(Type.Object({
+    equipment_id: Type.String(),
+    serial_number: Type.String(),
+    changes: Type.Record(Type.String(), Type.String())
+  }), { description: 'Dry run only.' })),
+  seconds: Type.Number()
+}, { $id: 'InsightSyncResult', description: 'The `result` of an insight.sync job (also kept on a failed job, as far as the run got).' })
+
+/**
+ * The job params of a body the schema accepted. What JSON Schema does not say well is checked here, in the same
+ * error style: the range must not run backwards, nor span more than INSIGHT_MAX_RANGE_DAYS days.
+ */
+export function syncParams (body: Static<typeof SyncBody>, maxRangeDays: number): SyncParams {
+  if (body === null || body === undefined) return {}
+  const { from, to, dateField, dryRun } = body
+  if (from !== undefined && to !== undefined) {
+    if (from > to) throw invalidRequest([{ field: 'from', message: `must not be after to (${to})` }])
+    const days = spanDays(from, to)
+    if (days > maxRangeDays) throw invalidRequest([{ field: 'to', message: `must be within ${maxRangeDays} days of from, both included (INSIGHT_MAX_RANGE_DAYS); this range spans ${days} days` }])
   }
-  if ((input.from === undefined) !== (input.to === undefined)) {
-    problems.push({ field: input.from === undefined ? 'from' : 'to', message: 'from and to must be given together' })
-  }
-  if (input.dateField !== undefined && input.dateField !== 'creation' && input.dateField !== 'ship') problems.push({ field: 'dateField', message: 'must be "creation" or "ship"' })
-  if (input.dryRun !== undefined && typeof input.dryRun !== 'boolean') problems.push({ field: 'dryRun', message: 'must be true or false' })
-  if (problems.length === 0 && typeof input.from === 'string' && typeof input.to === 'string') {
-    if (input.from > input.to) problems.push({ field: 'from', message: `must not be after to (${input.to})` })
-    else if (spanDays(input.from, input.to) > maxRangeDays) problems.push({ field: 'to', message: `the range spans ${spanDays(input.from, input.to)} days; at most ${maxRangeDays} (INSIGHT_MAX_RANGE_DAYS)` })
-  }
-  if (problems.length > 0) throw httpError(400, `invalid request: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}`, problems)
   return {
-    ...(typeof input.from === 'string' ? { from: input.from, to: input.to as string } : {}),
-    ...(input.dateField === undefined ? {} : { dateField: input.dateField as 'creation' | 'ship' }),
-    ...(input.dryRun === undefined ? {} : { dryRun: input.dryRun as boolean })
+    ...(from !== undefined && to !== undefined ? { from, to } : {}),
+    ...(dateField === undefined ? {} : { dateField }),
+    ...(dryRun === undefined ? {} : { dryRun })
   }
 }
 
@@ -38,11 +75,15 @@ export function insightRoutes (jobs: IntegrationJobs, maxRangeDays: number) {
     app.post('/insight/sync', {
       schema: {
         tags: ['insight'],
+        summary: 'Sync shipped Insight serials into Oomnitza assets (job insight.sync)',
+        description: 'Enqueues `insight.sync`; two syncs never overlap. Without `from`/`to` the run uses the previous UTC day widened by `INSIGHT_LOOKBACK_DAYS`, computed when the run starts. Serials exist only once an order ships, so a creation-date window of yesterday mostly finds unshipped orders: prefer `dateField: ship` (the default, `INSIGHT_DATE_FIELD`) or a look-back. `dryRun: true` reads Insight and Oomnitza but writes nothing upstream. The job\'s `result` is an `InsightSyncResult`.',
         headers: IdempotencyHeaders,
-        response: { 200: JobAccepted, 202: JobAccepted, 400: ErrorResponse }
+        body: SyncBody,
+        response: TriggerAnswers,
+        'x-job-result': SyncResult
       }
     }, async (request, reply) => {
-      const params = parseSyncBody(request.body, maxRangeDays)
+      const params = syncParams(request.body as Static<typeof SyncBody>, maxRangeDays)
       const { body } = await jobs.trigger(request, reply, 'insight.sync', { ...params })
       return body
     })

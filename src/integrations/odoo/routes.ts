@@ -1,37 +1,40 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
-import Type from 'typebox'
-import { ErrorResponse, httpError, IdempotencyHeaders, type IntegrationJobs } from '../../integration.js'
+import Type, { type Static } from 'typebox'
+import { answer, IdempotencyHeaders, TriggerBody, type IntegrationJobs } from '../../integration.js'
 import type { OdooSettings } from './config.js'
 import { createEventIntake, type StorageStep } from './intake.js'
 import type { EmployeeEventDocument, OdooStore } from './store.js'
-import { parseWebhookBody, type WebhookItem } from './webhook.js'
+import { asEventsObject, parseWebhookBody, webhookRequestSchema, type WebhookItem, type WebhookRequest } from './webhook.js'
 
 /** Clock difference tolerated between this instance and the runner that claims an events job. */
 const CLOCK_MARGIN_MS = 100
 
+const Location = Type.String({ description: 'Same as statusUrl.' })
+
 const SyncAccepted = Type.Object({
   success: Type.Boolean(),
-  message: Type.String(),
+  message: Type.String({ examples: ['HR CSV sync queued'] }),
   jobId: Type.String(),
   status: Type.String(),
   statusUrl: Type.String()
+}, { $id: 'OdooSyncAccepted' })
+
+const SyncBody = TriggerBody({
+  allowMassDeactivation: Type.Optional(Type.Boolean({ description: 'Confirms that this run may deactivate more rows than the guard allows (ODOO_DEACTIVATION_GUARD_ROWS and _PERCENT). Such a run never joins an unconfirmed queued one.' }))
 })
 
 const WebhookAccepted = Type.Object({
   success: Type.Boolean(),
   message: Type.String(),
-  timestamp: Type.String(),
-  /** Events accepted by this request (for a repeat: by the first delivery). */
-  events: Type.Integer(),
-  /** A single-event request's employee. */
-  employee_id: Type.Optional(Type.Integer()),
-  /** A single `department` event's department. */
-  department_id: Type.Optional(Type.Integer()),
+  timestamp: Type.String({ format: 'date-time' }),
+  events: Type.Integer({ minimum: 1, description: 'Events this request carried (for a repeat, the first delivery\'s).' }),
+  employee_id: Type.Optional(Type.Integer({ description: 'The employee of a single employee event (absent for a batch).' })),
+  department_id: Type.Optional(Type.Integer({ description: 'The department of a single department event.' })),
   jobId: Type.String(),
   status: Type.String(),
   statusUrl: Type.String()
-})
+}, { $id: 'OdooWebhookAccepted' })
 
 /**
  * What this instance's webhook intake knows about the events job, shared with the job's holdUntil: the queued
@@ -40,17 +43,6 @@ const WebhookAccepted = Type.Object({
 export interface EventsJobTracker {
   pendingJob: { id: string, runAfter: number } | null
   lastStoredAt: number
-}
-
-/** `POST /odoo/sync-csv` takes no body, `{}`, or `{"allowMassDeactivation": true}` (an operator's confirmation). */
-function parseSyncBody (body: unknown): boolean {
-  if (body === undefined || body === null) return false
-  if (typeof body !== 'object' || Array.isArray(body)) throw httpError(400, 'body must be a JSON object like {"allowMassDeactivation": true}', [{ field: 'body', message: 'must be an object' }])
-  const extra = Object.keys(body).filter((key) => key !== 'allowMassDeactivation')
-  if (extra.length > 0) throw httpError(400, `unknown field ${extra.join(', ')}; allowed: allowMassDeactivation`, extra.map((field) => ({ field, message: 'is not allowed (allowed: allowMassDeactivation)' })))
-  const value = (body as { allowMassDeactivation?: unknown }).allowMassDeactivation
-  if (value !== undefined && typeof value !== 'boolean') throw httpError(400, 'allowMassDeactivation must be a boolean', [{ field: 'allowMassDeactivation', message: 'must be a boolean' }])
-  return value === true
 }
 
 export interface OdooRouteDeps {
@@ -124,11 +116,17 @@ export function odooRoutes ({ settings, store, jobs, storage, tracker, bodyLimit
     app.post('/odoo/sync-csv', {
       schema: {
         tags: ['odoo'],
+        summary: 'Run a full Odoo HR → hr_clean.csv sync now',
+        description: 'Queues `odoo.sync-csv`: reads every `hr.employee` (archived ones too unless `ODOO_INCLUDE_ARCHIVED=false`) of every company the API user belongs to (or `ODOO_COMPANY_IDS`) and rewrites `ODOO_CSV_PATH` atomically when the content changed. Triggers coalesce while one is queued. A sync that gets zero employees fails and keeps the existing file; so does one stopped by the mass-deactivation guard, which an operator overrides for one run with `{"allowMassDeactivation": true}`.',
         headers: IdempotencyHeaders,
-        response: { 200: SyncAccepted, 202: SyncAccepted, 400: ErrorResponse }
+        body: SyncBody,
+        response: {
+          200: answer('The Idempotency-Key was seen before; this is the job it created.', SyncAccepted, { headers: { Location } }),
+          202: answer('Sync queued (or joined the queued one). Poll `statusUrl`.', SyncAccepted, { headers: { Location } })
+        }
       }
     }, async (request, reply) => {
-      const allowMassDeactivation = parseSyncBody(request.body)
+      const allowMassDeactivation = (request.body as Static<typeof SyncBody>)?.allowMassDeactivation === true
       // A confirmed run never joins an unconfirmed one (nor the other way round): each has its own dedupe key.
       const { body, created } = allowMassDeactivation
         ? await jobs.trigger(request, reply, 'odoo.sync-csv', { allowMassDeactivation: true }, { dedupeKey: 'manual-confirmed' })
@@ -143,11 +141,19 @@ export function odooRoutes ({ settings, store, jobs, storage, tracker, bodyLimit
       bodyLimit: Math.max(bodyLimitBytes, settings.maxEvents * 1024),
       schema: {
         tags: ['odoo'],
+        summary: 'Receive employee changes from Odoo/n8n (one event or a batch)',
+        description: `The body is one event, an array of events, or \`{"events": [...]}\` with at most \`ODOO_WEBHOOK_MAX_EVENTS\` (${settings.maxEvents}) events. A batch is all-or-nothing: the first bad item is named by index and field (\`events/3/employee_id\`) and nothing is stored. The events are stored durably before the answer, in one write, then join the queued \`odoo.employee-events\` job (one job for every event that arrives while it is queued). The job reads all changed employees in one \`search_read\` and applies them in one CSV rewrite. An \`Idempotency-Key\` (or a verified \`webhook-id\`) covers the whole request: a repeat answers 200 with the first job and stores nothing, also when both arrive at once on two instances. With \`ODOO_WEBHOOK_SECRET\` set, requests must carry Standard Webhooks signature headers.`,
         headers: IdempotencyHeaders,
-        response: { 200: WebhookAccepted, 202: WebhookAccepted, 400: ErrorResponse, 503: ErrorResponse }
-      }
+        body: webhookRequestSchema(settings.maxEvents),
+        response: {
+          200: answer('The Idempotency-Key (or `webhook-id`) was seen before; nothing new was stored. The body is the first answer\'s job and count.', WebhookAccepted, { headers: { Location } }),
+          202: answer('Events stored; the job that applies them is `jobId`.', WebhookAccepted, { headers: { Location } })
+        }
+      },
+      // An array is validated as `{"events": [...]}`, so its items are named `events/<i>/…` in errors too.
+      preValidation: async (request) => { request.body = asEventsObject(request.body) }
     }, async (request, reply) => {
-      const parsed = parseWebhookBody(request.body, settings.maxEvents)
+      const parsed = parseWebhookBody(request.body as WebhookRequest)
       const header = request.headers['idempotency-key']
       const key = request.webhookId ?? (typeof header === 'string' && header !== '' ? header : null)
       const receivedAt = new Date()

@@ -1,6 +1,93 @@
-import { httpError, type ErrorDetail } from '../../integration.js'
+import Type, { type TSchema } from 'typebox'
 import { odooId } from './mapping.js'
-import { WEBHOOK_EVENTS, type EventData, type WebhookEvent } from './store.js'
+import type { EventData, WebhookEvent } from './store.js'
+
+/*
+ * The body of POST /odoo/webhook, as the route's schema: one event object, an array of events, or
+ * `{"events": [...]}`. Fastify validates it; the errors name the field (`events/3/employee_id`; the route turns
+ * an array into `{"events": [...]}` first, so its items are named the same way). A batch is all-or-nothing.
+ */
+
+/** An Odoo id: a positive integer or a numeric string (n8n templates send both); booleans and floats are refused. */
+function OdooId (model: string) {
+  return Type.Union([
+    Type.Integer({ minimum: 1, maximum: 999_999_999_999_999, title: 'a positive integer' }),
+    Type.String({ pattern: '^\\s*(?!0+\\s*$)[0-9]{1,15}\\s*$', title: 'a numeric string' })
+  ], { description: `The Odoo \`${model}\` id, as a positive integer or a numeric string.` })
+}
+
+/** Odoo's empty value is `false`; `null` empties a field too. */
+const Text = Type.Union([Type.String(), Type.Literal(false), Type.Null()], { description: '`false` or `null` empties the field.' })
+
+const EventDataSchema = Type.Union([Type.Object({
+  name: Type.Optional(Type.Union([Type.String(), Type.Literal(false)], { description: '`false` (Odoo\'s empty value) leaves the name as it is.' })),
+  work_email: Type.Optional(Text),
+  job_title: Type.Optional(Text),
+  active: Type.Optional(Type.Boolean())
+}), Type.Null()], { description: 'Optional payload; applied only when Odoo stays unreachable after every attempt.' })
+
+const EMPLOYEE_EVENTS = ['create', 'update', 'delete', 'archive'] as const
+
+export const EmployeeEvent = Type.Object({
+  event: Type.Enum(EMPLOYEE_EVENTS),
+  employee_id: OdooId('hr.employee'),
+  data: Type.Optional(EventDataSchema)
+}, {
+  $id: 'OdooEmployeeEvent',
+  examples: [{ event: 'update', employee_id: 55, data: { name: 'Alain Doe', work_email: 'alain.doe@example.com', job_title: 'Senior Developer', active: true } }]
+})
+
+export const DepartmentEvent = Type.Object({
+  event: Type.Literal('department'),
+  department_id: OdooId('hr.department')
+}, {
+  $id: 'OdooDepartmentEvent',
+  description: 'A department renamed or moved: its employees (and its sub-departments\') are read again.',
+  examples: [{ event: 'department', department_id: 3 }]
+})
+
+/** One event; `event` says which kind (employee events name the employee, a department event the department). */
+export const WebhookEventSchema = Type.Unsafe<WebhookEventInput>({
+  $id: 'OdooWebhookBody',
+  type: 'object',
+  description: 'One event. An employee event names the employee; a `department` event (a department renamed or moved) names the department, whose employees (and its sub-departments\') are read again.',
+  required: ['event'],
+  discriminator: { propertyName: 'event' },
+  oneOf: [EmployeeEvent, DepartmentEvent]
+})
+
+export type WebhookEventInput =
+  | { event: typeof EMPLOYEE_EVENTS[number], employee_id: number | string, data?: RawEventData | null }
+  | { event: 'department', department_id: number | string }
+interface RawEventData { name?: string | false, work_email?: string | false | null, job_title?: string | false | null, active?: boolean }
+
+/**
+ * The request body's schema, with at most `maxEvents` events per request. Its named parts are defined once (under
+ * `$defs`) and referenced by their `$id`, so each appears once in the API document.
+ */
+export function webhookRequestSchema (maxEvents: number): TSchema {
+  const events = Type.Array(Type.Unsafe({ $ref: 'OdooWebhookBody' }), {
+    $id: 'OdooWebhookEvents',
+    minItems: 1,
+    maxItems: maxEvents,
+    description: `Events of one request, all-or-nothing: at most ${maxEvents} (\`ODOO_WEBHOOK_MAX_EVENTS\`).`,
+    examples: [[{ event: 'update', employee_id: 55 }, { event: 'archive', employee_id: '56' }]]
+  })
+  return Type.Unsafe<WebhookRequest>({
+    $id: 'OdooWebhookRequest',
+    description: `One event, an array of events, or \`{"events": [...]}\`; at most \`ODOO_WEBHOOK_MAX_EVENTS\` (${maxEvents}) events per request.`,
+    $defs: { event: WebhookEventSchema, events },
+    if: { type: 'array' },
+    then: { $ref: 'OdooWebhookEvents' },
+    else: {
+      if: { type: 'object', required: ['events'] },
+      then: { type: 'object', required: ['events'], properties: { events: { $ref: 'OdooWebhookEvents' } } },
+      else: { $ref: 'OdooWebhookBody' }
+    }
+  })
+}
+
+export type WebhookRequest = WebhookEventInput | WebhookEventInput[] | { events: WebhookEventInput[] }
 
 export interface WebhookItem {
   event: WebhookEvent
@@ -17,73 +104,39 @@ export interface WebhookBody {
   batch: boolean
 }
 
-function isObject (value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-/** A 400 naming one field; `path` is `''` for a single event, `events/3/` for the fourth item of a batch. */
-function invalid (path: string, field: string, message: string): Error {
-  const name = `${path}${field}`.replace(/\/$/, '')
-  const where = path === '' ? field : `events[${path.split('/')[1] ?? ''}]${field === '' ? '' : `.${field.replaceAll('/', '.')}`}`
-  const detail: ErrorDetail = { field: name, message }
-  return httpError(400, `${where} ${message}${path === '' ? '' : '; nothing of the batch was stored'}`, [detail])
+/** An array body as `{events: [...]}`: validation then names its items `events/<i>/…` as for the other batch form. */
+export function asEventsObject (body: unknown): unknown {
+  return Array.isArray(body) ? { events: body } : body
 }
 
 /**
- * One event `{event, employee_id, data?}`. `employee_id` may be a positive integer or a numeric string (n8n
- * templates send both); a boolean or a float is refused rather than coerced.
+ * The events of a body the route's schema has accepted, with ids as numbers and the payload in the CSV's terms
+ * (`false`/`null` empty a field; a `false` name leaves it).
  */
-function parseItem (body: unknown, path: string): WebhookItem {
-  if (!isObject(body)) throw invalid(path, path === '' ? 'body' : '', 'must be a JSON object')
-  const event = body.event
-  const allowed = `must be one of ${WEBHOOK_EVENTS.join(', ')}`
-  if (event === undefined) throw invalid(path, 'event', `is required (${WEBHOOK_EVENTS.join(', ')})`)
-  if (typeof event !== 'string' || !(WEBHOOK_EVENTS as readonly string[]).includes(event)) throw invalid(path, 'event', allowed)
-  if (event === 'department') return { event, employeeId: 0, departmentId: parseId(body.department_id, path, 'department_id'), data: null }
-  return { event: event as WebhookEvent, employeeId: parseId(body.employee_id, path, 'employee_id'), data: parseData(body.data, path) }
+export function parseWebhookBody (body: WebhookRequest): WebhookBody {
+  const list = Array.isArray(body) ? body : 'events' in body ? body.events : null
+  return { items: (list ?? [body as WebhookEventInput]).map(toItem), batch: list !== null }
 }
 
-/** An Odoo id: a positive integer or a numeric string (n8n templates send both); booleans and floats are refused. */
-function parseId (raw: unknown, path: string, field: string): number {
-  if (raw === undefined) throw invalid(path, field, 'is required')
-  const numeric = typeof raw === 'number' || (typeof raw === 'string' && /^\s*\d{1,15}\s*$/.test(raw))
-  const id = numeric ? odooId(typeof raw === 'string' ? raw.trim() : raw) : null
-  if (id === null) throw invalid(path, field, 'must be a positive integer or a numeric string')
+function toItem (input: WebhookEventInput): WebhookItem {
+  if (input.event === 'department') return { event: 'department', employeeId: 0, departmentId: idOf(input.department_id), data: null }
+  return { event: input.event, employeeId: idOf(input.employee_id), data: toData(input.data) }
+}
+
+function idOf (raw: number | string): number {
+  const id = odooId(typeof raw === 'string' ? raw.trim() : raw)
+  if (id === null) throw new Error(`an Odoo id the schema accepted is not one: ${JSON.stringify(raw)}`)
   return id
 }
 
-function parseData (value: unknown, path: string): EventData | null {
+function toData (value: RawEventData | null | undefined): EventData | null {
   if (value === undefined || value === null) return null
-  if (!isObject(value)) throw invalid(path, 'data', 'must be an object')
   const data: EventData = {}
-  const { name, work_email: email, job_title: title, active } = value
-  if (name !== undefined && name !== false) {
-    if (typeof name !== 'string') throw invalid(path, 'data/name', 'must be a string')
-    data.name = name
+  if (typeof value.name === 'string') data.name = value.name
+  for (const field of ['work_email', 'job_title'] as const) {
+    const text = value[field]
+    if (text !== undefined) data[field] = typeof text === 'string' ? text : false
   }
-  for (const [field, text] of [['work_email', email], ['job_title', title]] as const) {
-    if (text === undefined) continue
-    if (typeof text !== 'string' && text !== false && text !== null) throw invalid(path, `data/${field}`, 'must be a string, false or null')
-    data[field] = typeof text === 'string' ? text : false
-  }
-  if (active !== undefined) {
-    if (typeof active !== 'boolean') throw invalid(path, 'data/active', 'must be a boolean')
-    data.active = active
-  }
+  if (value.active !== undefined) data.active = value.active
   return data
-}
-
-/**
- * The body of POST /odoo/webhook: one event object, an array of events, or `{"events": [...]}` with at most
- * `maxEvents` items. A batch is all-or-nothing: the first bad item is named (index and field) and nothing is kept.
- */
-export function parseWebhookBody (body: unknown, maxEvents: number): WebhookBody {
-  const list = Array.isArray(body) ? body : isObject(body) && 'events' in body ? body.events : undefined
-  if (list === undefined) return { items: [parseItem(body, '')], batch: false }
-  if (!Array.isArray(list)) throw invalid('', 'events', 'must be an array of events')
-  if (list.length === 0) throw invalid('', 'events', 'must hold at least 1 event')
-  if (list.length > maxEvents) {
-    throw invalid('', 'events', `holds ${list.length} events; at most ${maxEvents} per request (ODOO_WEBHOOK_MAX_EVENTS): split the batch`)
-  }
-  return { items: list.map((item, index) => parseItem(item, `events/${index}/`)), batch: true }
 }

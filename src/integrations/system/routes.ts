@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { ErrorResponse, IdempotencyHeaders, JobAccepted, type IntegrationJobs } from '../../integration.js'
+import { IdempotencyHeaders, TriggerAnswers, TriggerBody, type IntegrationJobs } from '../../integration.js'
 
 /** `POST /system/purge-jobs`: the daily clean-up, now. */
 export function systemRoutes (jobs: IntegrationJobs) {
@@ -7,8 +7,11 @@ export function systemRoutes (jobs: IntegrationJobs) {
     app.post('/system/purge-jobs', {
       schema: {
         tags: ['system'],
+        summary: 'Delete finished jobs older than JOBS_RETENTION_DAYS now',
+        description: 'Triggers coalesce while one is queued. Takes no body (or an empty one).',
         headers: IdempotencyHeaders,
-        response: { 200: JobAccepted, 202: JobAccepted, 400: ErrorResponse }
+        body: TriggerBody({}),
+        response: TriggerAnswers
       }
     }, async (request, reply) => {
       const { body } = await jobs.trigger(request, reply, 'system.purge-jobs', {}, { dedupeKey: 'manual' })
