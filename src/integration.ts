@@ -8,14 +8,14 @@ import type { Db } from 'mongodb'
 import type { Registry } from 'prom-client'
 import type { Static, TObject, TProperties } from 'typebox'
 import type { CoreConfig } from './config.js'
-import type { EnqueueOptions, EnqueueResult, JobDocument, JobKindDefinition, JobParams } from './jobs/types.js'
+import type { CoalescedJob, EnqueueOptions, EnqueueResult, JobDocument, JobKindDefinition, JobParams } from './jobs/types.js'
 import type { Logger } from './lib/logger.js'
 import type { RequestStorage } from './lib/storage-deadline.js'
 import type { ScheduleDefinition } from './schedules/types.js'
 
 // The shared kit an integration may use, re-exported so that this module stays its only way into the core.
 export { JobError, PermanentError, RetryableError, errorMessage, isRetryable } from './jobs/errors.js'
-export type { EnqueueOptions, EnqueueResult, HoldUntil, JobContext, JobDocument, JobKindDefinition, JobParams } from './jobs/types.js'
+export type { CoalesceOptions, CoalescedJob, EnqueueOptions, EnqueueResult, HoldUntil, JobContext, JobDocument, JobKindDefinition, JobParams } from './jobs/types.js'
 export { DAY_MS, DURATION_PATTERN, parseDuration } from './lib/duration.js'
 export { exists, freeName } from './lib/free-name.js'
 export { httpError, invalidRequest, type ErrorDetail } from './lib/http-errors.js'
@@ -73,6 +73,8 @@ export interface IntegrationDeps<C> {
 export interface IntegrationJobs {
   enqueue: (kind: string, params?: JobParams, options?: EnqueueOptions) => Promise<EnqueueResult>
   get: (id: string) => Promise<JobDocument | null>
+  /** What a coalescing enqueue of `key` would join now, as far as this instance knows, without a round trip. */
+  coalesced: (kind: string, key: string) => CoalescedJob
   /** Deletes finished jobs and used keys older than `before` (housekeeping). */
   purge: (before: Date) => Promise<{ jobs: number, keys: number }>
   /**

@@ -30,6 +30,7 @@ function jobsFor (app: FastifyInstance): IntegrationJobs {
   return {
     enqueue: async (kind, params, options) => await app.jobs.enqueue(kind, params, options),
     get: async (id) => await app.jobs.get(id),
+    coalesced: (kind, key) => app.jobs.coalesced(kind, key),
     purge: async (before) => await app.jobs.store.purge(before),
     trigger: async (request, reply, kind, params, options) => await triggerJob(request, reply, kind, params, options)
   }

@@ -1,8 +1,8 @@
 import { Gauge } from 'prom-client'
-import { defineIntegration, PermanentError, type JobDocument } from '../../integration.js'
+import { defineIntegration, PermanentError, type CoalesceOptions } from '../../integration.js'
 import { createOdooClient, type OdooClient } from './client.js'
 import { odooConfigProperties, odooSettings } from './config.js'
-import { odooRoutes, type EventsJobTracker } from './routes.js'
+import { EVENTS_JOB, odooRoutes } from './routes.js'
 import { odooSandbox } from './sandbox/index.js'
 import { createOdooService } from './service.js'
 import { createOdooStore } from './store.js'
@@ -41,7 +41,9 @@ export const odooIntegration = defineIntegration({
       return client
     }
     // A job that took its full share of events enqueues the next one for what it left.
-    const eventsLeft = async (): Promise<void> => { await jobs.enqueue('odoo.employee-events', {}, { trigger: 'webhook', dedupeKey: 'pending' }) }
+    // Webhook triggers coalesce into one events job that waits for a quiet moment; a follow-up joins it too.
+    const eventsCoalesce: CoalesceOptions = { key: 'pending', debounceMs: settings.debounceMs, maxWaitMs: settings.maxWaitMs }
+    const eventsLeft = async (): Promise<void> => { await jobs.enqueue(EVENTS_JOB, {}, { trigger: 'webhook', dedupeKey: eventsCoalesce.key }) }
     const service = createOdooService({ settings, store, client: getClient, eventsLeft })
     // Read at scrape time from MongoDB, so every instance reports the same truth.
     metrics.registerMetric(new Gauge({
@@ -50,18 +52,6 @@ export const odooIntegration = defineIntegration({
       registers: [],
       async collect () { this.set((await store.getState())?.lastBlocked?.count ?? 0) }
     }))
-
-    const tracker: EventsJobTracker = { pendingJob: null, lastStoredAt: 0 }
-
-    /** The events job waits for a quiet moment (see eventsSettleAt), asked by a runner that holds its claim. */
-    async function holdEvents (job: JobDocument): Promise<Date | null> {
-      const until = await service.eventsSettleAt(job.createdAt, tracker.lastStoredAt)
-      // The asking runner holds the job's claim, so the job cannot start before `until`: the intake needs no read
-      // to know that.
-      const pending = tracker.pendingJob
-      if (until !== null && pending?.id === job._id) pending.runAfter = Math.max(pending.runAfter, until.getTime())
-      return until
-    }
 
     return {
       init: () => store.init(),
@@ -74,12 +64,11 @@ export const odooIntegration = defineIntegration({
           ...retry,
           handler: (ctx) => service.fullSync(ctx)
         },
-        'odoo.employee-events': {
+        [EVENTS_JOB]: {
           description: 'Applies every pending webhook event: one search_read for the changed employees, one CSV rewrite.',
           exclusive: CSV_LOCK,
           timeoutMs: 5 * 60_000,
           ...retry,
-          holdUntil: holdEvents,
           handler: (ctx) => service.applyEvents(ctx)
         }
       },
@@ -90,7 +79,7 @@ export const odooIntegration = defineIntegration({
         enabled: settings.syncIntervalMs !== null && settings.url !== '',
         description: 'Full Odoo HR → CSV sync (ODOO_SYNC_INTERVAL)'
       }],
-      routes: odooRoutes({ settings, store, jobs, storage: storage.request, tracker, bodyLimitBytes: core.BODY_LIMIT_BYTES })
+      routes: odooRoutes({ settings, store, jobs, storage: storage.request, eventsCoalesce, bodyLimitBytes: core.BODY_LIMIT_BYTES })
     }
   }
 })

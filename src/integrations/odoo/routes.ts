@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import Type, { type Static } from 'typebox'
-import { answer, IdempotencyHeaders, TriggerBody, type IntegrationJobs } from '../../integration.js'
+import { answer, IdempotencyHeaders, TriggerBody, type CoalesceOptions, type IntegrationJobs } from '../../integration.js'
 import type { OdooSettings } from './config.js'
 import { createEventIntake, type StorageStep } from './intake.js'
 import type { EmployeeEventDocument, OdooStore } from './store.js'
 import { asEventsObject, parseWebhookBody, webhookRequestSchema, type WebhookItem, type WebhookRequest } from './webhook.js'
 
-/** Clock difference tolerated between this instance and the runner that claims an events job. */
-const CLOCK_MARGIN_MS = 100
+/** The job kind that applies stored webhook events. */
+export const EVENTS_JOB = 'odoo.employee-events'
 
 const Location = Type.String({ description: 'Same as statusUrl.' })
 
@@ -36,80 +36,39 @@ const WebhookAccepted = Type.Object({
   statusUrl: Type.String()
 }, { $id: 'OdooWebhookAccepted' })
 
-/**
- * What this instance's webhook intake knows about the events job, shared with the job's holdUntil: the queued
- * job its batches join, with the earliest it can start, and when it last stored events.
- */
-export interface EventsJobTracker {
-  pendingJob: { id: string, runAfter: number } | null
-  lastStoredAt: number
-}
-
 export interface OdooRouteDeps {
   settings: OdooSettings
   store: OdooStore
   jobs: IntegrationJobs
   storage: StorageStep
-  tracker: EventsJobTracker
+  /** How webhook triggers coalesce into one events job (the same key as the job's other enqueues). */
+  eventsCoalesce: CoalesceOptions
   /** The gateway's JSON body limit; the webhook allows more when a full batch needs it. */
   bodyLimitBytes: number
 }
 
-export function odooRoutes ({ settings, store, jobs, storage, tracker, bodyLimitBytes }: OdooRouteDeps) {
+export function odooRoutes ({ settings, store, jobs, storage, eventsCoalesce, bodyLimitBytes }: OdooRouteDeps) {
   return async function routes (app: FastifyInstance): Promise<void> {
-    /** Every webhook joins the one queued events job, or makes it: due one debounce from now (or the longest wait, if shorter). */
-    const eventsJobOptions = () => ({ trigger: 'webhook' as const, dedupeKey: 'pending', runAfter: new Date(Date.now() + Math.min(settings.debounceMs, settings.maxWaitMs)) })
-
-    // Which job takes a batch of stored events, at the least cost on the ack path. A job that is still
-    // queued once the batch is stored reads it when it runs. Known facts decide without a query when they
-    // can: a job never starts before its runAfter, so a batch stored well before it (CLOCK_MARGIN_MS covers
-    // clock skew with other instances' runners) is read by it. Otherwise one read by `_id` confirms it is
-    // still queued (and learns its runAfter, which moves while it waits for a quiet moment); failing that,
-    // the dedupe enqueue names the queued job or creates one, under the id the batch was told to expect.
-    let nextJobId = randomUUID()
-    let enqueueing: Promise<string> | null = null
-    const enqueuePending = (jobId: string): Promise<string> => {
-      enqueueing ??= jobs.enqueue('odoo.employee-events', {}, { ...eventsJobOptions(), jobId })
-        .then(({ job, created }) => {
-          if (created && job._id === nextJobId) nextJobId = randomUUID()
-          tracker.pendingJob = { id: job._id, runAfter: job.runAfter.getTime() }
-          return job._id
-        })
-        .finally(() => { enqueueing = null })
-      return enqueueing
-    }
-    const knownQueued = (at: number): boolean => tracker.pendingJob !== null && at < tracker.pendingJob.runAfter - CLOCK_MARGIN_MS
-    /** The known job was due a while ago: it has most likely started, so a batch stored now needs another. */
-    const likelyStarted = (): boolean => tracker.pendingJob === null || Date.now() > tracker.pendingJob.runAfter + CLOCK_MARGIN_MS
+    // Every batch of stored events joins the one waiting events job, or makes it; the job starts after a quiet
+    // moment (ODOO_EVENTS_DEBOUNCE_MS), at the latest ODOO_EVENTS_MAX_WAIT_MS after it was made. The engine
+    // knows, without a round trip, which job a batch stored now will join while that one surely still waits.
+    const triggerEvents = () => jobs.enqueue(EVENTS_JOB, {}, { trigger: 'webhook', coalesce: eventsCoalesce })
+    const waiting = () => jobs.coalesced(EVENTS_JOB, eventsCoalesce.key)
     const intake = createEventIntake(store, {
-      expectedJob: () => tracker.pendingJob === null || likelyStarted() ? nextJobId : tracker.pendingJob.id,
+      expectedJob: () => waiting().jobId,
       // With no job known to be waiting (the first batch, or the first of a new burst), the enqueue runs
-      // alongside the batch's write instead of after it, under the id the batch expects. Its job counts only
-      // if it is still queued once the batch is stored, which jobFor checks as for any other. (A job held back
-      // for a quiet moment is still queued: the enqueue then finds it, and learns its new runAfter.)
-      beforeStore (expected) {
-        if (likelyStarted()) enqueuePending(expected).catch(() => {})
+      // alongside the batch's write instead of after it; jobFor then joins what it made.
+      beforeStore () {
+        if (!waiting().queued) triggerEvents().catch(() => {})
       },
-      async jobFor (storedAt) {
-        tracker.lastStoredAt = storedAt
-        await enqueueing?.catch(() => {})
-        if (tracker.pendingJob !== null) {
-          if (knownQueued(storedAt)) return tracker.pendingJob.id
-          const job = await jobs.get(tracker.pendingJob.id)
-          if (job?.status === 'queued') {
-            tracker.pendingJob = { id: job._id, runAfter: job.runAfter.getTime() }
-            return job._id
-          }
-        }
-        return await enqueuePending(nextJobId)
-      },
+      jobFor: async () => (await triggerEvents()).job._id,
       status: async (jobId) => (await jobs.get(jobId))?.status ?? null
     }, storage)
 
     // Events stored by a gateway that died before enqueueing their job are picked up at start.
     app.addHook('onReady', async () => {
       if (await store.countPending() > 0) {
-        await jobs.enqueue('odoo.employee-events', {}, { trigger: 'webhook', dedupeKey: 'pending' })
+        await jobs.enqueue(EVENTS_JOB, {}, { trigger: 'webhook', dedupeKey: eventsCoalesce.key })
       }
     })
 

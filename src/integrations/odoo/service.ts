@@ -327,20 +327,7 @@ export function createOdooService ({ settings, store, client, eventsLeft }: Odoo
     }
   }
 
-  /**
-   * When an events job created at `createdAt` should run: once no event has arrived for the debounce time, and
-   * no later than the longest wait after it was created. While a burst goes on, the job stays queued (every
-   * event joins it) instead of rewriting the CSV alongside the burst and slowing its acknowledgements.
-   * `storedHereAt`: when this instance last stored events. Within the debounce it answers without a query;
-   * once it is quiet here, MongoDB is asked (other instances' events count too).
-   */
-  async function eventsSettleAt (createdAt: Date, storedHereAt = 0): Promise<Date | null> {
-    const newest = storedHereAt + settings.debounceMs > Date.now() ? storedHereAt : (await store.newestPendingAt())?.getTime()
-    if (newest === undefined) return null
-    return new Date(Math.min(newest + settings.debounceMs, createdAt.getTime() + settings.maxWaitMs))
-  }
-
-  return { fullSync, applyEvents, eventsSettleAt }
+  return { fullSync, applyEvents }
 }
 
 export type OdooService = ReturnType<typeof createOdooService>

@@ -129,12 +129,6 @@ export function createOdooStore (db: Db) {
     return events.find({ appliedAt: null }).sort({ receivedAt: 1 }).limit(limit).toArray()
   }
 
-  /** When the newest pending event arrived (null: none pending). */
-  async function newestPendingAt (): Promise<Date | null> {
-    const [newest] = await events.find({ appliedAt: null }, { projection: { receivedAt: 1 } }).sort({ receivedAt: -1 }).limit(1).toArray()
-    return newest?.receivedAt ?? null
-  }
-
   async function countPending (): Promise<number> {
     return events.countDocuments({ appliedAt: null })
   }
@@ -190,7 +184,7 @@ export function createOdooStore (db: Db) {
     return state.findOne({ _id: STATE_ID })
   }
 
-  return { events, init, findDeliveries, assignJob, redirectBatch, jobsOf, removeIds, purgeDeliveries, addEvents, pendingEvents, newestPendingAt, countPending, removeApplied, removeReceivedBefore, recordSync, recordBlocked, getState }
+  return { events, init, findDeliveries, assignJob, redirectBatch, jobsOf, removeIds, purgeDeliveries, addEvents, pendingEvents, countPending, removeApplied, removeReceivedBefore, recordSync, recordBlocked, getState }
 }
 
 export type OdooStore = ReturnType<typeof createOdooStore>
