@@ -2,7 +2,6 @@ import type { Logger } from '../lib/logger.js'
 
 export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const
 export type JobStatus = typeof JOB_STATUSES[number]
-export const TERMINAL_STATUSES: readonly JobStatus[] = ['succeeded', 'failed', 'cancelled']
 
 export const JOB_TRIGGERS = ['api', 'webhook', 'schedule', 'retry'] as const
 export type JobTrigger = typeof JOB_TRIGGERS[number]

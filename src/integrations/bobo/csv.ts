@@ -1,6 +1,8 @@
 import { parse } from 'csv-parse/sync'
 import { zonedTime } from './time.js'
 
+/** The headerless BOBO export's columns that matter, by position (the file has no header to name them). */
+const EXPORT_COL = { code: 0, employeeId: 1, created: 5, firstGeo: 6 } as const
 /** One valid duty event from a BOBO file. */
 export interface DutyEvent {
   /** Kept as written (trimmed): leading zeros matter for the mapping. */
@@ -103,12 +105,12 @@ export function parseBoboCsv (content: string | Buffer, timeZone: string): Parse
     const line = info.lines
     if (error !== undefined) { rejected.push({ line, reason: `invalid CSV: ${error}` }); continue }
     if (record.length < 10) { rejected.push({ line, reason: `expected 10 columns, got ${record.length}` }); continue }
-    const code = (record[0] as string).replace(/^\uFEFF/, '').toUpperCase()
-    const employeeId = record[1] as string
-    const created = record[5] as string
-    if (code !== 'BON' && code !== 'BOF') { rejected.push({ line, reason: `unknown transaction type "${record[0] as string}" (expected BON or BOF)` }); continue }
+    const code = (record[EXPORT_COL.code] as string).replace(/^\uFEFF/, '').toUpperCase()
+    const employeeId = record[EXPORT_COL.employeeId] as string
+    const created = record[EXPORT_COL.created] as string
+    if (code !== 'BON' && code !== 'BOF') { rejected.push({ line, reason: `unknown transaction type "${code}" (expected BON or BOF)` }); continue }
     if (employeeId === '') { rejected.push({ line, reason: 'empty employee id' }); continue }
-    const geo = record.slice(6, 10)
+    const geo = record.slice(EXPORT_COL.firstGeo, EXPORT_COL.firstGeo + 4)
     const badGeo = geo.findIndex((v) => v !== '' && !NUMBER.test(v))
     if (badGeo >= 0) { rejected.push({ line, reason: `column ${badGeo + 7} "${geo[badGeo] as string}" is not a number` }); continue }
     const time = parseTime(created, COMPACT_TIME, timeZone)

@@ -2,7 +2,10 @@ import { stringify } from 'csv-stringify/sync'
 
 export const CSV_COLUMNS = ['personalNumber', 'givenName', 'familyName', 'email', 'department', 'title', 'status'] as const
 
-/** One CSV row as its seven fields, in CSV_COLUMNS order (compact: 100k rows stay small). */
+/** Where each column sits in a CsvRow: rows are addressed by column name, e.g. `row[COL.status]`. */
+export const COL = { personalNumber: 0, givenName: 1, familyName: 2, email: 3, department: 4, title: 5, status: 6 } as const
+
+/** One CSV row as its seven fields, in CSV_COLUMNS order (compact: 100k rows stay small); index it with COL. */
 export type CsvRow = [string, string, string, string, string, string, string]
 
 /** The `hr.employee` fields the gateway reads. */
@@ -92,7 +95,7 @@ export function cleanValue (value: string, options: CsvOptions = {}): string {
  * the header first unless told otherwise.
  */
 export function renderCsv (rows: CsvRow[], header = true, options: CsvOptions = {}): string {
-  rows.sort((a, b) => Number(a[0]) - Number(b[0]))
+  rows.sort((a, b) => Number(a[COL.personalNumber]) - Number(b[COL.personalNumber]))
   if (rows.length === 0) return header ? `${CSV_COLUMNS.join(',')}\n` : ''
   const cleaned = rows.map((row) => row.map((value) => cleanValue(value, options)))
   return stringify(cleaned, { header, columns: [...CSV_COLUMNS], record_delimiter: '\n' })

@@ -5,7 +5,7 @@ import { errorMessage, isRetryable, PermanentError, RetryableError, withStorageR
 import type { OdooSettings } from './config.js'
 import type { OdooClient } from './client.js'
 import { readCsvFileRows, writeStreamIfChanged } from './csv-file.js'
-import { EMPLOYEE_FIELDS, STATUS_ACTIVE, STATUS_INACTIVE, odooId, renderCsv, splitName, toCsvRow, type CsvRow, type OdooEmployee } from './mapping.js'
+import { COL, EMPLOYEE_FIELDS, STATUS_ACTIVE, STATUS_INACTIVE, odooId, renderCsv, splitName, toCsvRow, type CsvRow, type OdooEmployee } from './mapping.js'
 import { blockedDeactivation, countCompanies, readCompanyScope, type CompanyScope } from './safety.js'
 import type { EmployeeEventDocument, OdooStore } from './store.js'
 
@@ -88,14 +88,14 @@ export function createOdooService ({ settings, store, client, eventsLeft }: Odoo
     const activeNow = new Set<string>()
     const gone: CsvRow[] = []
     await readCsvFileRows(settings.csvPath, (row) => {
-      if (row[6] === STATUS_ACTIVE) activeNow.add(row[0])
-      if (!present.has(Number(row[0]) - settings.offset)) gone.push(row)
+      if (row[COL.status] === STATUS_ACTIVE) activeNow.add(row[COL.personalNumber])
+      if (!present.has(Number(row[COL.personalNumber]) - settings.offset)) gone.push(row)
       return false
     })
-    const deactivated = gone.filter((row) => row[6] === STATUS_ACTIVE).map((row) => row[0])
+    const deactivated = gone.filter((row) => row[COL.status] === STATUS_ACTIVE).map((row) => row[COL.personalNumber])
     const kept = settings.deleteMode === 'inactive' ? gone : []
-    for (const row of kept) row[6] = STATUS_INACTIVE
-    kept.sort((a, b) => Number(a[0]) - Number(b[0]))
+    for (const row of kept) row[COL.status] = STATUS_INACTIVE
+    kept.sort((a, b) => Number(a[COL.personalNumber]) - Number(b[COL.personalNumber]))
     let keptIndex = 0
 
     const pages = chunk(ids, settings.pageSize)
@@ -112,7 +112,7 @@ export function createOdooService ({ settings, store, client, eventsLeft }: Odoo
         for (let rows = ready.get(nextPage); rows !== undefined; rows = ready.get(nextPage)) {
           ready.delete(nextPage)
           const lastKey = (pages[nextPage]?.at(-1) ?? 0) + settings.offset
-          while (keptIndex < kept.length && Number((kept[keptIndex] as CsvRow)[0]) < lastKey) rows.push(kept[keptIndex++] as CsvRow)
+          while (keptIndex < kept.length && Number((kept[keptIndex] as CsvRow)[COL.personalNumber]) < lastKey) rows.push(kept[keptIndex++] as CsvRow)
           nextPage++
           if (rows.length > 0) await write(render(rows, false))
         }
@@ -132,7 +132,7 @@ export function createOdooService ({ settings, store, client, eventsLeft }: Odoo
           if (!Array.isArray(employees)) throw new PermanentError('Odoo search_read did not return a list')
           countCompanies(employees, perCompany)
           const rows = employees.map((employee) => toCsvRow(employee, settings.offset))
-          for (const row of rows) if (row[6] === STATUS_INACTIVE && activeNow.has(row[0])) deactivated.push(row[0])
+          for (const row of rows) if (row[COL.status] === STATUS_INACTIVE && activeNow.has(row[COL.personalNumber])) deactivated.push(row[COL.personalNumber])
           fetched += rows.length
           vanished += page.length - rows.length
           ready.set(index, rows)
@@ -196,14 +196,14 @@ export function createOdooService ({ settings, store, client, eventsLeft }: Odoo
       const row = rows.get(key)
       if (event.event === 'delete') {
         if (settings.deleteMode === 'remove') rows.delete(key)
-        else if (row !== undefined) row[6] = STATUS_INACTIVE
+        else if (row !== undefined) row[COL.status] = STATUS_INACTIVE
         applied++
         continue
       }
       const data = event.data
       if (data === null) {
         if (event.event === 'archive' && row !== undefined) {
-          row[6] = STATUS_INACTIVE
+          row[COL.status] = STATUS_INACTIVE
           applied++
         } else {
           skipped.push(event.employeeId)
@@ -213,13 +213,13 @@ export function createOdooService ({ settings, store, client, eventsLeft }: Odoo
       const next: CsvRow = row ?? [key, '', '', '', '', '', STATUS_ACTIVE]
       if (typeof data.name === 'string') {
         const { givenName, familyName } = splitName(data.name)
-        next[1] = givenName
-        next[2] = familyName
+        next[COL.givenName] = givenName
+        next[COL.familyName] = familyName
       }
-      if (data.work_email !== undefined) next[3] = typeof data.work_email === 'string' ? data.work_email.trim() : ''
-      if (data.job_title !== undefined) next[5] = typeof data.job_title === 'string' ? data.job_title.trim() : ''
-      if (event.event === 'archive') next[6] = STATUS_INACTIVE
-      else if (typeof data.active === 'boolean') next[6] = data.active ? STATUS_ACTIVE : STATUS_INACTIVE
+      if (data.work_email !== undefined) next[COL.email] = typeof data.work_email === 'string' ? data.work_email.trim() : ''
+      if (data.job_title !== undefined) next[COL.title] = typeof data.job_title === 'string' ? data.job_title.trim() : ''
+      if (event.event === 'archive') next[COL.status] = STATUS_INACTIVE
+      else if (typeof data.active === 'boolean') next[COL.status] = data.active ? STATUS_ACTIVE : STATUS_INACTIVE
       rows.set(key, next)
       applied++
     }
@@ -266,8 +266,8 @@ export function createOdooService ({ settings, store, client, eventsLeft }: Odoo
     // Streamed read and chunked write below: the work yields to the event loop, so webhook answers arriving
     // meanwhile are not held up by one long synchronous parse or render.
     const rows = new Map<string, CsvRow>()
-    for (const row of (await readCsvFileRows(settings.csvPath, () => true)) ?? []) rows.set(row[0], row)
-    const activeBefore = [...rows.values()].filter((row) => row[6] === STATUS_ACTIVE).map((row) => row[0])
+    for (const row of (await readCsvFileRows(settings.csvPath, () => true)) ?? []) rows.set(row[COL.personalNumber], row)
+    const activeBefore = [...rows.values()].filter((row) => row[COL.status] === STATUS_ACTIVE).map((row) => row[COL.personalNumber])
     let updated = 0
     let missing = 0
     let fallback: { applied: number, skipped: number[] } | null = null
@@ -285,15 +285,15 @@ export function createOdooService ({ settings, store, client, eventsLeft }: Odoo
         if (settings.deleteMode === 'remove') rows.delete(key)
         else {
           const current = rows.get(key)
-          if (current !== undefined) current[6] = STATUS_INACTIVE
+          if (current !== undefined) current[COL.status] = STATUS_INACTIVE
         }
       }
     } else {
       fallback = applyPayloads(rows, events)
     }
-    const deactivated = activeBefore.filter((key) => rows.get(key)?.[6] !== STATUS_ACTIVE)
+    const deactivated = activeBefore.filter((key) => rows.get(key)?.[COL.status] !== STATUS_ACTIVE)
     await refuseMassDeactivation(ctx, deactivated, activeBefore.length)
-    const sorted = [...rows.values()].sort((a, b) => Number(a[0]) - Number(b[0]))
+    const sorted = [...rows.values()].sort((a, b) => Number(a[COL.personalNumber]) - Number(b[COL.personalNumber]))
     ctx.progress(0, null, 'writing the CSV')
     const outcome = await writeStreamIfChanged(settings.csvPath, async (write) => {
       await write(render([]))
