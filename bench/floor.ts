@@ -1,0 +1,65 @@
+/**
+ * What the MongoDB-wire server itself completes, measured with the plain driver in the same run as the code it
+ * bounds: the limit under the gateway, so a figure can be given as a share of it.
+ */
+import { randomBytes } from 'node:crypto'
+import { performance } from 'node:perf_hooks'
+import { MongoClient } from 'mongodb'
+
+/** Runs `ops` calls of `op(i)` with `inFlight` at a time; returns calls per second. */
+async function rate (ops: number, inFlight: number, op: (i: number) => Promise<unknown>): Promise<number> {
+  let next = 0
+  const started = performance.now()
+  await Promise.all(Array.from({ length: inFlight }, async () => {
+    for (let i = next++; i < ops; i = next++) await op(i)
+  }))
+  return ops / ((performance.now() - started) / 1000)
+}
+
+async function withDb<T> (uri: string, fn: (db: ReturnType<MongoClient['db']>) => Promise<T>): Promise<T> {
+  const client = new MongoClient(uri, { maxPoolSize: 100 })
+  const db = client.db(`bench_floor_${randomBytes(4).toString('hex')}`)
+  try {
+    return await fn(db)
+  } finally {
+    await db.dropDatabase().catch(() => {})
+    await client.close()
+  }
+}
+
+/**
+ * Writes the job engine needs: one single-document update by `_id` at a time (`updateMs`), conditional
+ * single-document `findOneAndUpdate`s with 16 in flight on distinct documents, as the runner makes them
+ * (`concurrentUpdatesPerSec`), and a batched insert's cost per document (`insertManyPerDocMs`).
+ */
+export async function updateFloor (uri: string): Promise<{ updateMs: number, insertManyPerDocMs: number, concurrentUpdatesPerSec: number }> {
+  return await withDb(uri, async (db) => {
+    const docs = db.collection<{ _id: string, n: number, status: string }>('floor')
+    await docs.insertMany(Array.from({ length: 200 }, (_, i) => ({ _id: `d${i}`, n: 0, status: 'queued' })))
+    let started = performance.now()
+    for (let i = 0; i < 300; i++) await docs.updateOne({ _id: `d${i % 200}` }, { $inc: { n: 1 } })
+    const updateMs = (performance.now() - started) / 300
+    const concurrentUpdatesPerSec = await rate(1600, 16, (i) => docs.findOneAndUpdate({ _id: `d${i % 200}`, status: 'queued' }, { $inc: { n: 1 } }, { returnDocument: 'after' }))
+    started = performance.now()
+    for (let b = 0; b < 20; b++) await docs.insertMany(Array.from({ length: 50 }, (_, i) => ({ _id: `b${b}-${i}`, n: 0, status: 'new' })))
+    const insertManyPerDocMs = (performance.now() - started) / 1000
+    return { updateMs: Number(updateMs.toFixed(2)), insertManyPerDocMs: Number(insertManyPerDocMs.toFixed(3)), concurrentUpdatesPerSec: Math.round(concurrentUpdatesPerSec) }
+  })
+}
+
+/**
+ * Inserts of one small document each (an event's size), `inFlight` at a time (`insertsPerSec`: what a
+ * route that stores each request by itself could reach), and the same documents `batch` per insertMany, one
+ * at a time (`batchedDocsPerSec`).
+ */
+export async function insertFloor (uri: string, inFlight: number, count: number, batch: number): Promise<{ inFlight: number, insertsPerSec: number, batch: number, batchedDocsPerSec: number }> {
+  return await withDb(uri, async (db) => {
+    const docs = db.collection<{ _id: string }>('floor_events')
+    const doc = (i: number) => ({ _id: `e${i}-${randomBytes(4).toString('hex')}`, event: 'update', employeeId: i, data: { name: `Employee ${i} Changed` }, receivedAt: new Date(), appliedAt: null })
+    await docs.insertOne(doc(-1))
+    const insertsPerSec = await rate(count, inFlight, (i) => docs.insertOne(doc(i)))
+    const batches = Math.max(1, Math.round(count / batch))
+    const batchesPerSec = await rate(batches, 1, (b) => docs.insertMany(Array.from({ length: batch }, (_, i) => doc(count + b * batch + i))))
+    return { inFlight, insertsPerSec: Math.round(insertsPerSec), batch, batchedDocsPerSec: Math.round(batchesPerSec * batch) }
+  })
+}
