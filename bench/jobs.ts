@@ -4,7 +4,8 @@
  * engine, Agenda, Agenda, engine, so a drift of the machine's speed during the run weighs on both alike).
  * Every execution is counted per job id, so a job that ran twice shows up whichever library ran it. Each run
  * has a time budget (BENCH_JOBS_BUDGET_S): a library that cannot get through its jobs in it is stopped and
- * its completed jobs/s reported as such. Around the engine's one-process run the server's own write floor is
+ * its completed jobs/s reported as such. A third Agenda run in one process takes one lock at a time (lockLimit 1,
+ * concurrency 1, BENCH_AGENDA_SERIAL_BUDGET_S): whether its duplicates come from concurrent locks. Around the engine's one-process run the server's own write floor is
  * measured (`serverFloor`); with the engine's write round trips per job it gives the jobs/s this server
  * allows the engine, and the engine's share of that. Prints one JSON line.
  */
@@ -27,7 +28,8 @@ import { describeServer } from './server.js'
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 3_000)
 const MULTI_JOBS = Number(process.env.BENCH_MULTI_JOBS ?? 3_000)
-const BUDGET_S = Number(process.env.BENCH_JOBS_BUDGET_S ?? 120)
+const BUDGET_S = Number(process.env.BENCH_JOBS_BUDGET_S ?? 90)
+const SERIAL_BUDGET_S = Number(process.env.BENCH_AGENDA_SERIAL_BUDGET_S ?? 30)
 /** Live backlog the producer keeps at most: a steady stream of triggers rather than one giant burst. */
 const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 50)
 const ENGINE_CONCURRENCY = process.env.BENCH_CONCURRENCY ?? '16'
@@ -60,9 +62,9 @@ interface RunFigures {
  * library drains them, as triggers would arrive in production; then waits until all are completed or the
  * budget is spent. Returns the run's figures from `counter`.
  */
-async function drive (n: number, processes: number, counter: ExecutionCounter, enqueue: () => Promise<unknown>): Promise<RunFigures> {
+async function drive (n: number, processes: number, counter: ExecutionCounter, enqueue: () => Promise<unknown>, budgetS = BUDGET_S): Promise<RunFigures> {
   const started = performance.now()
-  const deadline = started + BUDGET_S * 1000
+  const deadline = started + budgetS * 1000
   const inBudget = (): boolean => performance.now() < deadline
   for (let i = 0; i < n && inBudget(); i += 100) {
     while (i - counter.completed.size > BACKLOG && inBudget()) await sleep(5)
@@ -117,14 +119,15 @@ async function engineSingle (): Promise<RunFigures & { p99ClaimLatencyMs: number
   }
 }
 
-/** Agenda in this process, JOBS jobs. */
-async function agendaSingle (): Promise<RunFigures> {
+/** Agenda in this process, JOBS jobs; `serial`: one lock and one job at a time, within SERIAL_BUDGET_S. */
+async function agendaSingle (serial = false): Promise<RunFigures> {
   const dbName = newDbName()
   const counter = new ExecutionCounter()
-  const bench = await createBenchAgenda(uri, dbName, (id) => { counter.ran(id) }, (id) => { counter.done(id) })
+  const settings = serial ? { ...agendaSettings, concurrency: 1, lockLimit: 1 } : agendaSettings
+  const bench = await createBenchAgenda(uri, dbName, (id) => { counter.ran(id) }, (id) => { counter.done(id) }, settings)
   try {
     await bench.agenda.start()
-    return await drive(JOBS, 1, counter, () => bench.agenda.now(AGENDA_JOB, {}))
+    return await drive(JOBS, 1, counter, () => bench.agenda.now(AGENDA_JOB, {}), serial ? SERIAL_BUDGET_S : BUDGET_S)
   } finally {
     await bench.close()
     await dropDatabase(dbName)
@@ -199,6 +202,7 @@ const engine1 = await engineSingle()
 const floorAfter = await updateFloor(uri)
 const agenda1 = await agendaSingle()
 const agenda3 = await agendaMulti()
+const agendaSerial = await agendaSingle(true)
 const engine3 = await engineMulti()
 // Every write round trip costs the server about one conditional update (a batched insert or a delete by `_id`
 // costs somewhat less), so this estimates, not bounds, what the engine as it is can reach on this server.
@@ -212,7 +216,7 @@ process.stdout.write(`${JSON.stringify({
   backlog: BACKLOG,
   budgetSeconds: BUDGET_S,
   engine: { concurrency: Number(ENGINE_CONCURRENCY), concurrencyPerProcessInMulti: 8, pollIntervalMs: 20, single: engine1, multi: engine3 },
-  agenda: { version: agendaVersion(), settings: agendaSettings, single: agenda1, multi: agenda3 },
+  agenda: { version: agendaVersion(), settings: agendaSettings, single: agenda1, multi: agenda3, serial: { settings: { concurrency: 1, lockLimit: 1 }, budgetSeconds: SERIAL_BUDGET_S, ...agendaSerial } },
   writeCommandsPerJob: Number(writeCommandsPerJob.toFixed(2)),
   serverFloor: { before: floorBefore, after: floorAfter, concurrentUpdatesPerSec, ceilingJobsPerSec },
   ratios: {
