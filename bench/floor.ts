@@ -4,7 +4,9 @@
  */
 import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
-import { MongoClient } from 'mongodb'
+import { MongoClient, type Collection } from 'mongodb'
+
+interface EventDoc { _id: string, [field: string]: unknown }
 
 /** Runs `ops` calls of `op(i)` with `inFlight` at a time; returns calls per second. */
 async function rate (ops: number, inFlight: number, op: (i: number) => Promise<unknown>): Promise<number> {
@@ -49,17 +51,53 @@ export async function updateFloor (uri: string): Promise<{ updateMs: number, ins
 
 /**
  * Inserts of one small document each (an event's size), `inFlight` at a time (`insertsPerSec`: what a
- * route that stores each request by itself could reach), and the same documents `batch` per insertMany, one
- * at a time (`batchedDocsPerSec`).
+ * route that stores each request by itself could reach); the same with the documents grouped
+ * (`groupedPerSec`: `inFlight` writers each wait for their document to be stored, and one insertMany at a time
+ * carries every document waiting, as the gateway's intake stores events, but with nothing else around it: no
+ * HTTP, no job); and the same documents `batch` per insertMany, one at a time (`batchedDocsPerSec`).
  */
-export async function insertFloor (uri: string, inFlight: number, count: number, batch: number): Promise<{ inFlight: number, insertsPerSec: number, batch: number, batchedDocsPerSec: number }> {
+export async function insertFloor (uri: string, inFlight: number, count: number, batch: number): Promise<{ inFlight: number, insertsPerSec: number, groupedPerSec: number, groupedMeanBatch: number, batch: number, batchedDocsPerSec: number }> {
   return await withDb(uri, async (db) => {
-    const docs = db.collection<{ _id: string }>('floor_events')
-    const doc = (i: number) => ({ _id: `e${i}-${randomBytes(4).toString('hex')}`, event: 'update', employeeId: i, data: { name: `Employee ${i} Changed` }, receivedAt: new Date(), appliedAt: null })
+    const docs = db.collection<EventDoc>('floor_events')
+    const doc = (i: number): EventDoc => ({ _id: `e${i}-${randomBytes(4).toString('hex')}`, event: 'update', employeeId: i, data: { name: `Employee ${i} Changed` }, receivedAt: new Date(), appliedAt: null })
     await docs.insertOne(doc(-1))
     const insertsPerSec = await rate(count, inFlight, (i) => docs.insertOne(doc(i)))
+    const grouped = groupedInserts(docs)
+    const groupedPerSec = await rate(count, inFlight, (i) => grouped.store(doc(-2 - i)))
     const batches = Math.max(1, Math.round(count / batch))
     const batchesPerSec = await rate(batches, 1, (b) => docs.insertMany(Array.from({ length: batch }, (_, i) => doc(count + b * batch + i))))
-    return { inFlight, insertsPerSec: Math.round(insertsPerSec), batch, batchedDocsPerSec: Math.round(batchesPerSec * batch) }
+    return { inFlight, insertsPerSec: Math.round(insertsPerSec), groupedPerSec: Math.round(groupedPerSec), groupedMeanBatch: Number((count / grouped.writes()).toFixed(1)), batch, batchedDocsPerSec: Math.round(batchesPerSec * batch) }
   })
+}
+
+/** Group commit with the plain driver: `store(doc)` resolves once an insertMany carrying it has completed. */
+function groupedInserts (docs: Collection<EventDoc>): { store: (doc: EventDoc) => Promise<void>, writes: () => number } {
+  let waiting: Array<{ doc: EventDoc, resolve: () => void, reject: (err: unknown) => void }> = []
+  let flushing = false
+  let writes = 0
+  async function flush (): Promise<void> {
+    flushing = true
+    while (waiting.length > 0) {
+      const batch = waiting
+      waiting = []
+      writes++
+      try {
+        await docs.insertMany(batch.map((w) => w.doc), { ordered: false })
+        for (const w of batch) w.resolve()
+      } catch (err) {
+        for (const w of batch) w.reject(err)
+      }
+    }
+    flushing = false
+  }
+  return {
+    store: (doc) => new Promise((resolve, reject) => {
+      waiting.push({ doc, resolve, reject })
+      if (!flushing) {
+        flushing = true
+        setImmediate(() => { void flush() })
+      }
+    }),
+    writes: () => writes
+  }
 }

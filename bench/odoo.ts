@@ -335,10 +335,13 @@ async function webhookIntake (dir: string) {
         unkeyedPerSec: Math.round(unkeyedPerSec),
         keyedPerSec: Math.round(keyedPerSec),
         insertsPerSec: floor.insertsPerSec,
+        groupedInsertsPerSec: floor.groupedPerSec,
         keyedOverUnkeyed: ratio(keyedPerSec, unkeyedPerSec),
         unkeyedOverBare: ratio(unkeyedPerSec, barePerSec),
         unkeyedOverInsertFloor: ratio(unkeyedPerSec, floor.insertsPerSec),
-        keyedOverInsertFloor: ratio(keyedPerSec, floor.insertsPerSec)
+        keyedOverInsertFloor: ratio(keyedPerSec, floor.insertsPerSec),
+        unkeyedOverGroupedFloor: ratio(unkeyedPerSec, floor.groupedPerSec),
+        keyedOverGroupedFloor: ratio(keyedPerSec, floor.groupedPerSec)
       })
     }
     const bareBatches = [await measureBare('batch', 1)]
