@@ -22,6 +22,7 @@ import { loadConfig } from '../src/config.js'
 import { createJobStore } from '../src/jobs/store.js'
 import { AGENDA_JOB, agendaSettings, createBenchAgenda } from './agenda.js'
 import { benchIntegration } from './bench-integration.js'
+import { cpuMeter, ownCpuSeconds, serverCpuSeconds, serverProcesses } from './cpu.js'
 import { ExecutionCounter, type ExecutionReport } from './executions.js'
 import { updateFloor } from './floor.js'
 import { describeServer } from './server.js'
@@ -35,6 +36,7 @@ const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 50)
 const ENGINE_CONCURRENCY = process.env.BENCH_CONCURRENCY ?? '16'
 const uri = process.env.MONGODB_URI as string
 const root = fileURLToPath(new URL('..', import.meta.url))
+const server = serverProcesses(uri)
 
 function percentile (values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b)
@@ -90,7 +92,7 @@ async function drive (n: number, processes: number, counter: ExecutionCounter, e
 const DRIVER_COMMANDS = new Set(['hello', 'isMaster', 'ismaster', 'ping', 'endSessions', 'buildInfo', 'getMore', 'killCursors'])
 
 /** The engine in this process: JOBS jobs, with claim latency and the round trips it makes per job. */
-async function engineSingle (): Promise<RunFigures & { p99ClaimLatencyMs: number, p50ClaimLatencyMs: number, commandsPerJob: Record<string, number> }> {
+async function engineSingle (): Promise<RunFigures & { p99ClaimLatencyMs: number, p50ClaimLatencyMs: number, commandsPerJob: Record<string, number>, cpuMsPerJob: Record<string, number> }> {
   // Command monitoring counts the round trips the engine makes per job (the bench's own enqueues included).
   const monitoredUri = `${uri}${uri.includes('?') ? '&' : '?'}monitorCommands=true`
   const counter = new ExecutionCounter()
@@ -105,13 +107,17 @@ async function engineSingle (): Promise<RunFigures & { p99ClaimLatencyMs: number
     if (!DRIVER_COMMANDS.has(event.commandName)) commands.set(event.commandName, (commands.get(event.commandName) ?? 0) + 1)
   })
   try {
+    const meter = cpuMeter({ bench: ownCpuSeconds, server: () => serverCpuSeconds(server) })
     const figures = await drive(JOBS, 1, counter, () => app.jobs.store.enqueue('bench.noop', {}))
+    const cpu = meter.stop()
     const commandsPerJob = Object.fromEntries([...commands].sort(([a], [b]) => a.localeCompare(b)).map(([name, n]) => [name, Number((n / figures.completed).toFixed(2))]))
     return {
       ...figures,
       p99ClaimLatencyMs: Number(percentile(claimMs, 99).toFixed(1)),
       p50ClaimLatencyMs: Number(percentile(claimMs, 50).toFixed(1)),
-      commandsPerJob
+      commandsPerJob,
+      // The bench process holds the engine and the producer; the server is FerretDB with PostgreSQL.
+      cpuMsPerJob: Object.fromEntries(Object.entries(cpu).map(([side, seconds]) => [side, Number((seconds * 1000 / figures.completed).toFixed(2))]))
     }
   } finally {
     await app.mongo.db.dropDatabase()
@@ -196,7 +202,7 @@ async function agendaMulti (): Promise<RunFigures> {
 /** Round trips that write, of those counted per job. */
 const WRITE_COMMANDS = ['insert', 'update', 'findAndModify', 'delete']
 
-const server = await describeServer(uri)
+const serverName = await describeServer(uri)
 const floorBefore = await updateFloor(uri)
 const engine1 = await engineSingle()
 const floorAfter = await updateFloor(uri)
@@ -212,7 +218,7 @@ const ceilingJobsPerSec = Math.round(concurrentUpdatesPerSec / writeCommandsPerJ
 const ratio = (a: number, b: number): number => Number((a / b).toFixed(2))
 process.stdout.write(`${JSON.stringify({
   bench: 'jobs',
-  server,
+  server: serverName,
   backlog: BACKLOG,
   budgetSeconds: BUDGET_S,
   engine: { concurrency: Number(ENGINE_CONCURRENCY), concurrencyPerProcessInMulti: 8, pollIntervalMs: 20, single: engine1, multi: engine3 },

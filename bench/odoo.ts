@@ -23,6 +23,7 @@ import pLimit from 'p-limit'
 import { Agent, request, type Dispatcher } from 'undici'
 import type { SimEmployee } from '../src/integrations/odoo/sandbox/employees.js'
 import { freePort } from '../scripts/mongo-server.js'
+import { cpuMeter, cpuSecondsOf, ownCpuSeconds, serverCpuSeconds, serverProcesses } from './cpu.js'
 import { insertFloor } from './floor.js'
 import { readAllPages, type SimInfo } from './odoo-reader.js'
 import { describeServer } from './server.js'
@@ -146,23 +147,27 @@ async function runJob (base: string): Promise<Record<string, unknown>> {
   }
 }
 
+const roundAll = (values: Record<string, number>): Record<string, number> => Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Number(v.toFixed(2))]))
+
 /** Page size and pages in flight of the full sync: the gateway's settings, passed through, for the reader too. */
 const PAGE_SIZE = Number(process.env.ODOO_PAGE_SIZE ?? 500)
 const SYNC_CONCURRENCY = Number(process.env.ODOO_SYNC_CONCURRENCY ?? 1)
 
 /** One full sync into an empty CSV by a fresh compiled gateway: its time and that process's peak RSS. */
-async function syncOnce (info: SimInfo, csvPath: string): Promise<{ seconds: number, peakRssMb: number, idleRssMb: number, rows: number }> {
+async function syncOnce (info: SimInfo, csvPath: string, simPid: number): Promise<{ seconds: number, peakRssMb: number, idleRssMb: number, rows: number, cpuSeconds: Record<string, number> }> {
   const dbName = `bench_odoo_${randomBytes(4).toString('hex')}`
   rmSync(csvPath, { force: true })
   const { gateway, base } = await startGatewayProcess(info, csvPath, dbName)
   try {
     const idleRssMb = rssOf(gateway.pid as number).nowMb
+    const meter = cpuMeter({ gateway: () => cpuSecondsOf(gateway.pid as number), simulator: () => cpuSecondsOf(simPid), server: () => serverCpuSeconds(server), bench: ownCpuSeconds })
     const started = performance.now()
     const job = await runJob(base)
     const seconds = (performance.now() - started) / 1000
+    const cpuSeconds = roundAll(meter.stop())
     if (job.status !== 'succeeded') throw new Error(`full sync failed: ${JSON.stringify(job.error)}`)
     const { peakMb } = rssOf(gateway.pid as number)
-    return { seconds, peakRssMb: peakMb, idleRssMb, rows: (job.result as { rows: number }).rows }
+    return { seconds, peakRssMb: peakMb, idleRssMb, rows: (job.result as { rows: number }).rows, cpuSeconds }
   } finally {
     await stopGateway(gateway, dbName)
   }
@@ -177,9 +182,15 @@ async function fullSync (dir: string): Promise<Record<string, unknown>> {
   const { child: simChild, info } = await startSimulator(EMPLOYEES)
   try {
     const csvPath = join(dir, 'full.csv')
-    const readBefore = await readAllPages(info, PAGE_SIZE, SYNC_CONCURRENCY)
-    const syncs = [await syncOnce(info, csvPath), await syncOnce(info, csvPath)]
-    const readAfter = await readAllPages(info, PAGE_SIZE, SYNC_CONCURRENCY)
+    const simPid = simChild.pid as number
+    const read = async (): Promise<Awaited<ReturnType<typeof readAllPages>> & { cpuSeconds: Record<string, number> }> => {
+      const meter = cpuMeter({ simulator: () => cpuSecondsOf(simPid), reader: ownCpuSeconds })
+      const figures = await readAllPages(info, PAGE_SIZE, SYNC_CONCURRENCY)
+      return { ...figures, cpuSeconds: roundAll(meter.stop()) }
+    }
+    const readBefore = await read()
+    const syncs = [await syncOnce(info, csvPath, simPid), await syncOnce(info, csvPath, simPid)]
+    const readAfter = await read()
     for (const sync of syncs) if (sync.rows !== EMPLOYEES) throw new Error(`full sync wrote ${sync.rows} rows, not ${EMPLOYEES}`)
     const seconds = (syncs[0]!.seconds + syncs[1]!.seconds) / 2
     const readSeconds = (readBefore.seconds + readAfter.seconds) / 2
@@ -197,6 +208,7 @@ async function fullSync (dir: string): Promise<Record<string, unknown>> {
       pages: readBefore.pages,
       servedMb: Number((readBefore.bytes / 1e6).toFixed(1)),
       overServe: ratio(seconds, readSeconds),
+      cpuSeconds: { syncs: syncs.map((s) => s.cpuSeconds), reads: [readBefore.cpuSeconds, readAfter.cpuSeconds] },
       process: `NODE_OPTIONS=${PRODUCTION_NODE_OPTIONS} node dist/server.js`
     }
   } finally {
@@ -210,7 +222,11 @@ async function simControl (sim: SimInfo, body: unknown): Promise<void> {
   await res.body.dump()
 }
 
-interface SendFigures { acksPerSec: number, ackMs: number[], sendSeconds: number, secondsUntilApplied: number }
+/** CPU milliseconds per event during a send: the bench's client, the process answering, the MongoDB-wire server. */
+interface CpuPerEvent { client: number, answering: number, server: number }
+interface SendFigures { acksPerSec: number, ackMs: number[], sendSeconds: number, secondsUntilApplied: number, cpuMs: CpuPerEvent }
+
+const server = serverProcesses(uri)
 
 type Shape = 'unkeyed' | 'keyed' | 'batch'
 
@@ -235,12 +251,13 @@ let run = 0
  * With `db` (the gateway's), then waits until every event is applied, so the next measurement starts from a
  * quiet gateway; the bare route (`db` null) has nothing to apply.
  */
-async function send (base: string, db: Db | null, employees: SimEmployee[], shape: Shape, inFlight: number): Promise<SendFigures> {
+async function send (base: string, db: Db | null, employees: SimEmployee[], shape: Shape, inFlight: number, pid: number): Promise<SendFigures> {
   const dispatcher = new Agent({ connections: inFlight })
   run++
   try {
     const limit = pLimit(inFlight)
     const ackMs: number[] = []
+    const meter = cpuMeter({ client: ownCpuSeconds, answering: () => cpuSecondsOf(pid), server: () => serverCpuSeconds(server) })
     const started = performance.now()
     const event = (e: SimEmployee) => ({ event: 'update', employee_id: e.id % 2 === 0 ? e.id : String(e.id), data: { name: e.name } })
     const answers = shape === 'batch'
@@ -252,9 +269,11 @@ async function send (base: string, db: Db | null, employees: SimEmployee[], shap
         return res.status
       })))
     const sendSeconds = (performance.now() - started) / 1000
+    const cpu = meter.stop()
+    const cpuMs = { client: (cpu.client ?? 0) * 1000 / employees.length, answering: (cpu.answering ?? 0) * 1000 / employees.length, server: (cpu.server ?? 0) * 1000 / employees.length }
     if (answers.some((s) => s !== 202)) throw new Error(`${shape}: ${answers.filter((s) => s !== 202).length} requests were not answered 202`)
     if (db !== null) await untilApplied(db)
-    return { acksPerSec: employees.length / sendSeconds, ackMs, sendSeconds, secondsUntilApplied: (performance.now() - started) / 1000 }
+    return { acksPerSec: employees.length / sendSeconds, ackMs, sendSeconds, secondsUntilApplied: (performance.now() - started) / 1000, cpuMs }
   } finally {
     await dispatcher.close()
   }
@@ -285,12 +304,28 @@ const ratio = (a: number, b: number): number => Number((a / b).toFixed(2))
 
 const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length
 
+/** Sends of each shape per level: the order alternates (bare, unkeyed, keyed; keyed, unkeyed, bare; …). */
+const ROUNDS = Number(process.env.BENCH_ODOO_ROUNDS ?? 3)
+
+function median (values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? sorted[mid] as number : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
+}
+
+/** Mean CPU ms per event over sends, each side rounded to µs. */
+function meanCpu (sends: SendFigures[]): CpuPerEvent {
+  const side = (key: keyof CpuPerEvent): number => Number(mean(sends.map((f) => f.cpuMs[key])).toFixed(3))
+  return { client: side('client'), answering: side('answering'), server: side('server') }
+}
+
 /**
  * Webhook intake at n8n's shapes, all in one run so the machine's mood cancels out: EVENTS single-event
  * requests at each level of IN_FLIGHT_LEVELS to the bare route, and to the gateway without and with an
- * Idempotency-Key (in the order bare, unkeyed, keyed, then keyed, unkeyed, bare; the mean of the two is kept),
- * the server's insert floor at the same level between the two; then the same events as one batch request (bare,
- * gateway, gateway, bare) against the floor of one insertMany of them.
+ * Idempotency-Key, ROUNDS times each in alternating order (bare, unkeyed, keyed; keyed, unkeyed, bare; …; the
+ * median is kept), the server's insert floor at the same level after the first round; then the same events as
+ * one batch request (bare, gateway, gateway, bare) against the floor of one insertMany of them. Each send also
+ * records the CPU spent per event by the client, the answering process and the server.
  */
 async function webhookIntake (dir: string) {
   const { child, info } = await startSimulator(BURST_EMPLOYEES)
@@ -304,31 +339,36 @@ async function webhookIntake (dir: string) {
     const initial = await runJob(base)
     if (initial.status !== 'succeeded') throw new Error('initial sync failed')
     // The first burst after start runs on code the JIT has not compiled yet: not measured.
-    await send(base, db, changedEmployees(EVENTS + 1, FIRST_BURST_EVENTS, 'Warm'), 'keyed', 25)
-    await send(base, db, changedEmployees(EVENTS + 1, FIRST_BURST_EVENTS, 'Warm'), 'unkeyed', 25)
-    await send(bareBase, null, changedEmployees(EVENTS + 1, FIRST_BURST_EVENTS, 'Warm'), 'unkeyed', 25)
+    const gatewayPid = gateway.pid as number
+    const barePid = bare.pid as number
+    await send(base, db, changedEmployees(EVENTS + 1, FIRST_BURST_EVENTS, 'Warm'), 'keyed', 25, gatewayPid)
+    await send(base, db, changedEmployees(EVENTS + 1, FIRST_BURST_EVENTS, 'Warm'), 'unkeyed', 25, gatewayPid)
+    await send(bareBase, null, changedEmployees(EVENTS + 1, FIRST_BURST_EVENTS, 'Warm'), 'unkeyed', 25, barePid)
     let tag = 0
     const measure = async (shape: Shape, inFlight: number): Promise<SendFigures> => {
       const changed = changedEmployees(1, EVENTS, `Bench${++tag}x`)
       await simControl(info, { action: 'upsert', employees: changed })
-      return send(base, db, changed, shape, inFlight)
+      return send(base, db, changed, shape, inFlight, gatewayPid)
     }
-    const measureBare = (shape: Shape, inFlight: number): Promise<SendFigures> => send(bareBase, null, changedEmployees(1, EVENTS, 'Bare'), shape, inFlight)
-    const levels: Array<Record<string, number>> = []
+    const measureBare = (shape: Shape, inFlight: number): Promise<SendFigures> => send(bareBase, null, changedEmployees(1, EVENTS, 'Bare'), shape, inFlight, barePid)
+    const levels: Array<Record<string, unknown>> = []
     const floors: Array<Awaited<ReturnType<typeof insertFloor>>> = []
     let n8nShape: SendFigures | null = null
+    const forward = ['bare', 'unkeyed', 'keyed'] as const
+    const backward = ['keyed', 'unkeyed', 'bare'] as const
     for (const inFlight of IN_FLIGHT_LEVELS) {
-      const rates: Record<'bare' | 'unkeyed' | 'keyed', number[]> = { bare: [], unkeyed: [], keyed: [] }
-      for (const order of [['bare', 'unkeyed', 'keyed'], ['keyed', 'unkeyed', 'bare']] as const) {
-        for (const target of order) {
+      const sends: Record<'bare' | 'unkeyed' | 'keyed', SendFigures[]> = { bare: [], unkeyed: [], keyed: [] }
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const target of round % 2 === 0 ? forward : backward) {
           const figures = target === 'bare' ? await measureBare('unkeyed', inFlight) : await measure(target, inFlight)
-          rates[target].push(figures.acksPerSec)
+          sends[target].push(figures)
           if (target === 'keyed' && inFlight === EVENTS) n8nShape = figures
         }
-        if (order[0] === 'bare') floors.push(await insertFloor(uri, inFlight, EVENTS, EVENTS))
+        if (round === 0) floors.push(await insertFloor(uri, inFlight, EVENTS, EVENTS))
       }
       const floor = floors.at(-1) as Awaited<ReturnType<typeof insertFloor>>
-      const [barePerSec, unkeyedPerSec, keyedPerSec] = [mean(rates.bare), mean(rates.unkeyed), mean(rates.keyed)]
+      const rates = (target: keyof typeof sends): number[] => sends[target].map((f) => f.acksPerSec)
+      const [barePerSec, unkeyedPerSec, keyedPerSec] = [median(rates('bare')), median(rates('unkeyed')), median(rates('keyed'))]
       levels.push({
         inFlight,
         barePerSec: Math.round(barePerSec),
@@ -341,7 +381,9 @@ async function webhookIntake (dir: string) {
         unkeyedOverInsertFloor: ratio(unkeyedPerSec, floor.insertsPerSec),
         keyedOverInsertFloor: ratio(keyedPerSec, floor.insertsPerSec),
         unkeyedOverGroupedFloor: ratio(unkeyedPerSec, floor.groupedPerSec),
-        keyedOverGroupedFloor: ratio(keyedPerSec, floor.groupedPerSec)
+        keyedOverGroupedFloor: ratio(keyedPerSec, floor.groupedPerSec),
+        runs: { bare: rates('bare').map(Math.round), unkeyed: rates('unkeyed').map(Math.round), keyed: rates('keyed').map(Math.round) },
+        cpuMsPerEvent: { bare: meanCpu(sends.bare), unkeyed: meanCpu(sends.unkeyed), keyed: meanCpu(sends.keyed) }
       })
     }
     const bareBatches = [await measureBare('batch', 1)]
@@ -351,6 +393,7 @@ async function webhookIntake (dir: string) {
     const bareBatchPerSec = mean(bareBatches.map((b) => b.acksPerSec))
     const insertManyDocsPerSec = mean(floors.map((f) => f.batchedDocsPerSec))
     const singleKeyed = Number(levels.at(-1)?.keyedPerSec)
+    const batchCpu = { gateway: meanCpu(batches), bare: meanCpu(bareBatches) }
     const rows = parse(readFileSync(csvPath, 'utf8'), { columns: true }) as Array<Record<string, string>>
     const applied = rows.filter((r) => r.givenName === `Bench${tag}x${Number(r.personalNumber) - 1000}`).length
     if (applied !== EVENTS) throw new Error(`only ${applied} of ${EVENTS} changes of the last send are in the CSV`)
@@ -363,7 +406,8 @@ async function webhookIntake (dir: string) {
         insertManyDocsPerSec: Math.round(insertManyDocsPerSec),
         overBare: ratio(batchPerSec, bareBatchPerSec),
         overInsertFloor: ratio(batchPerSec, insertManyDocsPerSec),
-        requestSeconds: Number((batches[0]?.sendSeconds ?? 0).toFixed(3))
+        requestSeconds: Number((batches[0]?.sendSeconds ?? 0).toFixed(3)),
+        cpuMsPerEvent: batchCpu
       },
       batchOverSingle: ratio(batchPerSec, singleKeyed),
       insertFloors: floors,

@@ -25,15 +25,31 @@ interface JobRun { processes: number, jobs: number, completed: number, finished:
 interface JobsJson {
   backlog: number
   budgetSeconds: number
-  engine: { concurrency: number, concurrencyPerProcessInMulti: number, pollIntervalMs: number, single: JobRun & { commandsPerJob: Record<string, number>, p50ClaimLatencyMs: number, p99ClaimLatencyMs: number }, multi: JobRun }
+  engine: { concurrency: number, concurrencyPerProcessInMulti: number, pollIntervalMs: number, single: JobRun & { commandsPerJob: Record<string, number>, p50ClaimLatencyMs: number, p99ClaimLatencyMs: number, cpuMsPerJob?: { bench: number, server: number } }, multi: JobRun }
   agenda: { version: string, settings: { processEveryMs: number, concurrency: number, lockLimit: number }, single: JobRun, multi: JobRun, serial: JobRun & { budgetSeconds: number } }
   writeCommandsPerJob: number
   serverFloor: { concurrentUpdatesPerSec: number, ceilingJobsPerSec: number, before: { concurrentUpdatesPerSec: number }, after: { concurrentUpdatesPerSec: number } }
 }
-interface IntakeLevel { inFlight: number, barePerSec: number, unkeyedPerSec: number, keyedPerSec: number, insertsPerSec: number, groupedInsertsPerSec: number, keyedOverUnkeyed: number, unkeyedOverBare: number, unkeyedOverInsertFloor: number, keyedOverInsertFloor: number, unkeyedOverGroupedFloor: number, keyedOverGroupedFloor: number }
+interface CpuPerEvent { client: number, answering: number, server: number }
+interface IntakeLevel {
+  inFlight: number
+  barePerSec: number
+  unkeyedPerSec: number
+  keyedPerSec: number
+  insertsPerSec: number
+  groupedInsertsPerSec: number
+  keyedOverUnkeyed: number
+  unkeyedOverBare: number
+  unkeyedOverInsertFloor: number
+  keyedOverInsertFloor: number
+  unkeyedOverGroupedFloor: number
+  keyedOverGroupedFloor: number
+  runs: Record<'bare' | 'unkeyed' | 'keyed', number[]>
+  cpuMsPerEvent: Record<'bare' | 'unkeyed' | 'keyed', CpuPerEvent>
+}
 interface OdooJson {
-  fullSync: { employees: number, pageSize: number, concurrency: number, seconds: number, runsSeconds: number[], peakRssMb: number, idleRssMb: number, simulatorServeSeconds: number, simulatorServeRunsSeconds: number[], pages: number, servedMb: number, overServe: number, process: string } | null
-  webhookIntake: { events: number, levels: IntakeLevel[], batch: { eventsPerSec: number, bareEventsPerSec: number, insertManyDocsPerSec: number, overBare: number, overInsertFloor: number }, n8nShape: { p50AckMs: number, p99AckMs: number } | null } | null
+  fullSync: { employees: number, pageSize: number, concurrency: number, seconds: number, runsSeconds: number[], peakRssMb: number, idleRssMb: number, simulatorServeSeconds: number, simulatorServeRunsSeconds: number[], pages: number, servedMb: number, overServe: number, process: string, cpuSeconds: { syncs: Array<Record<'gateway' | 'simulator' | 'server' | 'bench', number>>, reads: Array<Record<'simulator' | 'reader', number>> } } | null
+  webhookIntake: { events: number, levels: IntakeLevel[], batch: { eventsPerSec: number, bareEventsPerSec: number, insertManyDocsPerSec: number, overBare: number, overInsertFloor: number, cpuMsPerEvent: { gateway: CpuPerEvent, bare: CpuPerEvent } }, n8nShape: { p50AckMs: number, p99AckMs: number } | null } | null
 }
 interface TracosJson { orders: number, seconds: number, ordersPerSec: number, naivePerDocSeconds: number, speedup: number, naiveOrders: number, naiveExtrapolated: boolean }
 interface BoboJson { rows: number, files: number, employees: number, seconds: number, athocCalls: number, seedCalls: number }
@@ -113,7 +129,8 @@ export function renderReport (context: RunContext, results: BenchResults): { mar
     if (slowest < 5) {
       notes.push(`**Engine against Agenda below 5×.** The engine did ${dec(engine.single.jobsPerSec)} jobs/s, ${int(share * 100)} % of the ${int(floor.ceilingJobsPerSec)} jobs/s this server's write floor allows it (${dec(jobs.writeCommandsPerJob, 2)} write round trips per job at ${int(floor.concurrentUpdatesPerSec)} conditional updates/s, measured before and after its run: ${int(floor.before.concurrentUpdatesPerSec)} and ${int(floor.after.concurrentUpdatesPerSec)}).`)
     }
-    notes.push(`**The engine against the write floor.** Per job the engine makes ${dec(jobs.writeCommandsPerJob, 2)} write round trips (${Object.entries(engine.single.commandsPerJob).map(([name, n]) => `${name} ${dec(n, 2)}`).join(', ')}, per job, command monitoring); the server completed ${int(floor.concurrentUpdatesPerSec)} conditional single-document updates/s with 16 in flight, so it allows about ${int(floor.ceilingJobsPerSec)} jobs/s to this engine; it reached ${int(share * 100)} %. FerretDB 1.x commits each updated document in a transaction of its own, so this floor is the server's, not the engine's (an estimate, not a hard bound: a batched insert or a delete by \`_id\` costs the server less than an update).`)
+    const cpu = engine.single.cpuMsPerJob
+    notes.push(`**The engine against the write floor.**${cpu === undefined ? '' : ` Per job the server (FerretDB and PostgreSQL) spent ${dec(cpu.server, 2)} ms of CPU and the bench process (engine and producer) ${dec(cpu.bench, 2)} ms, on two cores.`} Per job the engine makes ${dec(jobs.writeCommandsPerJob, 2)} write round trips (${Object.entries(engine.single.commandsPerJob).map(([name, n]) => `${name} ${dec(n, 2)}`).join(', ')}, per job, command monitoring); the server completed ${int(floor.concurrentUpdatesPerSec)} conditional single-document updates/s with 16 in flight, so it allows about ${int(floor.ceilingJobsPerSec)} jobs/s to this engine; it reached ${int(share * 100)} %. FerretDB 1.x commits each updated document in a transaction of its own, so this floor is the server's, not the engine's (an estimate, not a hard bound: a batched insert or a delete by \`_id\` costs the server less than an update).`)
   }
 
   const odoo = json<OdooJson>('odoo')
@@ -155,14 +172,23 @@ export function renderReport (context: RunContext, results: BenchResults): { mar
       holds: '—'
     })
     const short = intake.levels.filter((l) => l.unkeyedOverBare < 0.5 || l.keyedOverUnkeyed < 0.8)
-    if (short.length > 0) {
-      notes.push(`**Webhook intake below target** at ${short.map((l) => `${int(l.inFlight)} in flight (unkeyed ${times(l.unkeyedOverBare)} the bare route, keyed ${times(l.keyedOverUnkeyed)} unkeyed)`).join('; ')}. ` +
-        'A webhook is answered only once its event is stored (that is what makes the 202 safe to rely on), so its acks are bound by the server\'s writes, which the bare route does not make. ' +
-        `With the same number of writers the plain driver stored ${short.map((l) => `${int(l.insertsPerSec)} docs/s one insertOne each, ${int(l.groupedInsertsPerSec)} docs/s grouped (${int(l.inFlight)} in flight)`).join('; ')}; ` +
-        `the gateway, which groups the requests that arrive during one write into the next insertMany and names their job, acknowledged ${short.map((l) => `${times(l.unkeyedOverGroupedFloor)} (unkeyed) and ${times(l.keyedOverGroupedFloor)} (keyed) the grouped floor`).join('; ')}, on two cores it shares with the client, FerretDB and PostgreSQL. ` +
-        'A keyed request costs no extra round trip (its key is its first event\'s `_id`); each send is 1,000 requests, under a second, so one slow commit moves a ratio by tenths (two alternated sends of each shape are averaged).')
+    const total = (c: CpuPerEvent): number => c.client + c.answering + c.server
+    const ms = (n: number): string => dec(n, 2)
+    const cpuLine = (l: IntakeLevel): string => {
+      const { bare, unkeyed, keyed } = l.cpuMsPerEvent
+      return `at ${int(l.inFlight)} in flight, unkeyed ${ms(unkeyed.answering)} ms in the gateway + ${ms(unkeyed.server)} in FerretDB and PostgreSQL + ${ms(unkeyed.client)} in the client = ${ms(total(unkeyed))} ms (keyed ${ms(keyed.answering)} + ${ms(keyed.server)} + ${ms(keyed.client)} = ${ms(total(keyed))}), the bare route ${ms(bare.answering)} + ${ms(bare.server)} + ${ms(bare.client)} = ${ms(total(bare))} ms: a CPU ratio of ${times(total(bare) / total(unkeyed))} against the measured ${times(l.unkeyedOverBare)}`
     }
-    notes.push(`**Batch.** A ${int(intake.events)}-event request is one insertMany of ${int(intake.events)} documents for the gateway; the gateway stored it at ${times(batch.overInsertFloor)} the rate of the plain driver's insertMany of the same size in this run, while the bare route only parses the JSON (${times(batch.overBare)}): the batch path is bound by the server's insert, not by HTTP.`)
+    notes.push('**Webhook intake: what a request costs.** A webhook is answered once its event is stored (what makes the 202 safe to rely on). ' +
+      `The server is not what limits it: with as many writers, the plain driver stored ${intake.levels.map((l) => `${int(l.groupedInsertsPerSec)} docs/s`).join(', ')} grouped into one insertMany at a time as the gateway groups them (${intake.levels.map((l) => int(l.inFlight)).join(', ')} in flight), ` +
+      `${intake.levels.map((l) => times(l.groupedInsertsPerSec / l.unkeyedPerSec)).join(', ')} what the gateway acknowledged. ` +
+      `CPU is: client, gateway, FerretDB and PostgreSQL share two cores (with whatever else runs), and per event they spent ${intake.levels.map(cpuLine).join('; ')}. ` +
+      'The ratio to the bare route follows the CPU each path takes per request, and most of the difference is the gateway process\'s own work per request (authentication, validation, the intake, the MongoDB driver, naming the job), then the server\'s; the bare route makes no write at all. ' +
+      'At 1,000 in flight each send opens 1,000 connections, which dominates the bare route as much as the gateway.')
+    if (short.length > 0) {
+      notes.push(`**Webhook intake below target** at ${short.map((l) => `${int(l.inFlight)} in flight (unkeyed ${times(l.unkeyedOverBare)} the bare route, keyed ${times(l.keyedOverUnkeyed)} unkeyed; sends/s over the ${l.runs.unkeyed.length} alternated rounds: bare ${l.runs.bare.map(int).join(', ')}, unkeyed ${l.runs.unkeyed.map(int).join(', ')}, keyed ${l.runs.keyed.map(int).join(', ')})`).join('; ')}. ` +
+        'A keyed request costs no extra round trip (its key is its first event\'s `_id`) and about the CPU of an unkeyed one (above); a send is 1,000 requests, about a second, and the rounds of one shape spread as widely as the ratio misses, so a keyed/unkeyed miss is within this run\'s noise. An unkeyed/bare miss is the CPU per request above.')
+    }
+    notes.push(`**Batch.** A ${int(intake.events)}-event request is one insertMany of ${int(intake.events)} documents for the gateway; it stored them at ${times(batch.overInsertFloor)} the rate of the plain driver's insertMany of the same size in this run, while the bare route only parses the JSON (${times(batch.overBare)}). Per event the server spent ${dec(batch.cpuMsPerEvent.gateway.server, 3)} ms of CPU and the gateway ${dec(batch.cpuMsPerEvent.gateway.answering, 3)}: the batch path is bound by the server's insert, not by HTTP.`)
   }
   if (odoo?.fullSync != null) {
     const sync = odoo.fullSync
@@ -182,9 +208,10 @@ export function renderReport (context: RunContext, results: BenchResults): { mar
       target: '≤ 200 MB',
       holds: yes(sync.peakRssMb <= 200)
     })
-    if (sync.overServe > 2) {
-      notes.push(`**Full sync above 2× the serve time.** The simulator served the ${int(sync.pages)} pages in ${dec(sync.simulatorServeSeconds, 2)} s to a reader that drops them; the gateway, reading them one page at a time (ODOO_SYNC_CONCURRENCY=${sync.concurrency}) as it must also parse each XML-RPC answer, map it and stream the CSV, took ${dec(sync.seconds, 2)} s on the same two cores, which the simulator shares.`)
-    }
+    const syncCpu = (side: 'gateway' | 'simulator' | 'server'): number => sync.cpuSeconds.syncs.reduce((sum, c) => sum + c[side], 0) / sync.cpuSeconds.syncs.length
+    const readCpu = (side: 'simulator' | 'reader'): number => sync.cpuSeconds.reads.reduce((sum, c) => sum + c[side], 0) / sync.cpuSeconds.reads.length
+    notes.push(`**Full sync: what it costs.** ${sync.overServe > 2 ? `Above 2× the serve time (${times(sync.overServe)}). ` : ''}Per sync the gateway process spent ${dec(syncCpu('gateway'), 2)} s of CPU (reading ${dec(sync.servedMb)} MB of XML-RPC, mapping ${int(sync.employees)} employees, streaming the CSV), the simulator ${dec(syncCpu('simulator'), 2)} s serving it and the MongoDB-wire server ${dec(syncCpu('server'), 2)} s; the reader spent ${dec(readCpu('reader'), 2)} s and the simulator ${dec(readCpu('simulator'), 2)} s. ` +
+      `With ${sync.concurrency === 1 ? 'one page at a time (ODOO_SYNC_CONCURRENCY=1, the default)' : `${sync.concurrency} pages at a time`} the gateway's work and the simulator's ${sync.concurrency === 1 ? 'follow each other' : 'overlap'}, so the sync takes about their sum: the path is bound by the gateway's own CPU per page, ${times(syncCpu('gateway') / Math.max(0.01, syncCpu('simulator')))} the simulator's for the same pages.`)
   }
 
   const tracos = json<TracosJson>('tracos')
