@@ -298,12 +298,12 @@ ${table}
   time from /proc over the send (the server: FerretDB and PostgreSQL with its backends).
 - **Odoo full sync** (\`bench/odoo.ts\`, \`bench/odoo-reader.ts\`). A fresh gateway process and an empty CSV for
   each sync; peak RSS is that process's VmHWM. The reference makes the gateway's calls (authenticate, the
-  user's companies, \`search\`, then \`search_read\` by pages of 500 ids, one page at a time as
-  ODOO_SYNC_CONCURRENCY=1) to the same simulator process and drops the answers unread.
+  user's companies, \`search\`, then \`search_read\` by pages of ${odoo?.fullSync?.pageSize ?? 500} ids, ${(odoo?.fullSync?.concurrency ?? 1) === 1 ? 'one page at a time' : `${odoo?.fullSync?.concurrency ?? 1} pages at a time`} as
+  ODOO_SYNC_CONCURRENCY=${odoo?.fullSync?.concurrency ?? 1}) to the same simulator process and drops the answers unread.
 - **TracOS** (\`bench/tracos.ts\`): the per-order path upserts each order and marks it synced one round trip
-  at a time (the seeds' approach), on 1,000 orders. **BOBO** (\`bench/bobo.ts\`): the original makes one
+  at a time (the seeds' approach), on ${int(tracos?.naiveOrders ?? 1000)} orders. **BOBO** (\`bench/bobo.ts\`): the original makes one
   SyncByCommonNames call per batch of 10 files (its BATCH_SIZE), counted by that rule. **Insight**
-  (\`bench/insight.ts\`): the official connector's one request at a time, measured on 1,000 serials and scaled.
+  (\`bench/insight.ts\`): the official connector's one request at a time, measured on ${int(insight?.sequentialMeasuredSerials ?? 1000)} serials${insight?.sequentialExtrapolated === true ? ' and scaled' : ''}.
 
 ## What bounds the ratios
 
