@@ -1,25 +1,26 @@
-import { defineIntegration } from '../src/integration.js'
+import { defineIntegration, type Integration } from '../src/integration.js'
 
 /**
- * No-op jobs for the job-engine benchmark. With `params.record` a job notes its execution in `bench_runs` so the
- * multi-instance run can count duplicates; without it the handler does nothing at all.
+ * No-op jobs for the job-engine benchmark. `onRun(jobId)` is called as a job's handler runs (the bench counts
+ * executions per job id with it, so a job run twice shows up); the handler does nothing else.
  */
-export const benchIntegration = defineIntegration({
-  name: 'bench',
-  title: 'Bench',
-  summary: 'No-op jobs for bench:jobs.',
-  config: {},
-  setup ({ db }) {
-    const runs = db.collection<{ jobId: string, pid: number }>('bench_runs')
-    return {
-      jobs: {
-        'bench.noop': {
-          async handler ({ job, params }) {
-            if (params.record === true) await runs.insertOne({ jobId: job._id, pid: process.pid })
-            return null
+export function benchIntegration (onRun: (jobId: string) => void = () => {}): Integration {
+  return defineIntegration({
+    name: 'bench',
+    title: 'Bench',
+    summary: 'No-op jobs for bench:jobs.',
+    config: {},
+    setup () {
+      return {
+        jobs: {
+          'bench.noop': {
+            async handler ({ job }) {
+              onRun(job._id)
+              return null
+            }
           }
         }
       }
     }
-  }
-})
+  })
+}
