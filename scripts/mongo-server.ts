@@ -9,7 +9,7 @@
  * installed; otherwise it says so and uses SQLite.
  */
 import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process'
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, chmodSync, cpSync } from 'node:fs'
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync, chmodSync, cpSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { delimiter, dirname, join } from 'node:path'
@@ -213,16 +213,19 @@ function runs (binary: string): boolean {
   return existsSync(binary) && spawnSync(binary, ['--version'], { stdio: 'ignore', timeout: 10_000 }).status === 0
 }
 
-/** Runs a build step, printing a line every 15 s so a first start does not look hung. */
-async function step (what: string, command: string, args: string[], options: SpawnOptions = {}): Promise<void> {
+/** Runs a build step, printing a line every 15 s so a first start does not look hung; resolves to its stdout. */
+async function step (what: string, command: string, args: string[], options: SpawnOptions = {}): Promise<string> {
   const started = Date.now()
   const ticker = setInterval(() => { log(`${what}: still working (${Math.round((Date.now() - started) / 1000)} s)`) }, 15_000)
   try {
+    const stdout: Buffer[] = []
     const stderr: Buffer[] = []
-    const child = spawn(command, args, { ...options, stdio: ['ignore', 'ignore', 'pipe'] })
+    const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] })
+    child.stdout?.on('data', (chunk: Buffer) => { stdout.push(chunk) })
     child.stderr?.on('data', (chunk: Buffer) => { stderr.push(chunk) })
-    const code = await new Promise<number | null>((resolve, reject) => { child.once('error', reject).once('exit', resolve) })
+    const code = await new Promise<number | null>((resolve, reject) => { child.once('error', reject).once('close', resolve) })
     if (code !== 0) throw new Error(`${what} failed: ${Buffer.concat(stderr).toString().trim().slice(-2000)}`)
+    return Buffer.concat(stdout).toString()
   } finally {
     clearInterval(ticker)
   }
@@ -238,9 +241,8 @@ async function installFerretDb (go: string): Promise<string> {
   log(`building FerretDB ${FERRETDB_VERSION} with go: once per machine, about a minute (downloads its modules)`)
   const work = mkdtempSync(join(tmpdir(), 'ferretdb-build-'))
   try {
-    const modules = join(work, 'download.json')
-    await step('downloading the FerretDB module', 'sh', ['-c', `"$0" mod download -json "$1" > "${modules}"`, go, `github.com/FerretDB/FerretDB@${FERRETDB_VERSION}`])
-    const { Dir } = JSON.parse(readFileSync(modules, 'utf8')) as { Dir: string }
+    const download = await step('downloading the FerretDB module', go, ['mod', 'download', '-json', `github.com/FerretDB/FerretDB@${FERRETDB_VERSION}`])
+    const { Dir } = JSON.parse(download) as { Dir: string }
     const src = join(work, 'src')
     cpSync(Dir, src, { recursive: true })
     spawnSync('chmod', ['-R', 'u+w', src])

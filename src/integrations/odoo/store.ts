@@ -141,7 +141,12 @@ export function createOdooStore (db: Db) {
    */
   async function removeApplied (applied: EmployeeEventDocument[], at = new Date()): Promise<void> {
     const byIntake = new Map<string, EmployeeEventDocument[]>()
-    for (const event of applied) if (event.intake !== undefined) byIntake.set(event.intake, [...(byIntake.get(event.intake) ?? []), event])
+    for (const event of applied) {
+      if (event.intake === undefined) continue
+      const group = byIntake.get(event.intake)
+      if (group === undefined) byIntake.set(event.intake, [event])
+      else group.push(event)
+    }
     const whole = [...byIntake].filter(([, events]) => events.length === events[0]?.intakeSize).map(([intake]) => intake)
     const wholeSet = new Set(whole)
     const rest = applied.filter((event) => event.intake === undefined || !wholeSet.has(event.intake)).map((event) => event._id)
