@@ -66,6 +66,7 @@ t.test('archived → Inactive; unchanged data → file not rewritten; deleted em
   const rows = () => parse(readFileSync(csvPath, 'utf8'), { columns: true }) as Array<Record<string, string>>
   const all = rows()
   t.same(all.map((r) => Number(r.personalNumber)), Array.from({ length: 1200 }, (_, i) => 1001 + i), 'sorted by personalNumber')
+  t.ok(sim.stats.maxInFlight <= 3, `Odoo served at most ODOO_SYNC_CONCURRENCY pages at once (${sim.stats.maxInFlight})`)
   t.equal(all.find((r) => r.personalNumber === '1017')?.status, 'Inactive', 'an archived employee is exported as Inactive')
   const mtime = statSync(csvPath).mtimeMs
   await sleep(30)
@@ -161,6 +162,18 @@ t.test('a timeout on one page is retried and the sync completes', async (t) => {
   t.ok(job.attempts >= 2, 'the timed-out attempt was retried')
   t.match(job.result, { rows: 300 })
   await waitFor(async () => sim.stats.abortedByClient >= 1, 5000, 'the simulator to see the socket closed')
+})
+
+t.test('ODOO_SYNC_CONCURRENCY=1: Odoo serves one call at a time while the gateway reads the page before', async (t) => {
+  const sim = await startSimulator(t, { employees: generateEmployees(1000) })
+  sim.setDelay(5) // every answer takes a while, so a second call sent meanwhile would overlap it
+  const csvPath = join(tempDir(t), 'hr_clean.csv')
+  const app = await buildOdooApp(t, odooEnv(sim, csvPath, { ODOO_PAGE_SIZE: '50', ODOO_SYNC_CONCURRENCY: '1' }))
+  const job = await sync(app)
+  t.equal(job.status, 'succeeded', JSON.stringify(job.error))
+  t.match(job.result, { employees: 1000, rows: 1000 })
+  t.equal(sim.stats.maxInFlight, 1, 'never two calls at once')
+  t.equal(parse(readFileSync(csvPath, 'utf8'), { columns: true }).length, 1000)
 })
 
 t.test('a failure in the middle of the streamed write keeps the old CSV (bytes and mtime) and leaves no temp file', async (t) => {

@@ -3,7 +3,7 @@ import https from 'node:https'
 import { createRequire } from 'node:module'
 import { PassThrough } from 'node:stream'
 import { JobError, type UpstreamMetrics } from '../../integration.js'
-import { parseMethodResponse, xmlPieces, type ParsedResponse } from './xml-response.js'
+import { parseMethodResponse, type ParsedResponse } from './xml-response.js'
 
 const require = createRequire(import.meta.url)
 // The package's encoder and reference decoder (its public API only exposes the callback-style Client/Server).
@@ -59,6 +59,12 @@ export interface OdooClientOptions {
 
 export interface CallOptions {
   signal?: AbortSignal
+  /**
+   * Runs the HTTP exchange (request sent, answer received, time limit counted from its start), so a caller can
+   * bound the calls Odoo serves at once without a slot being held while an answer is read. A slot that throws
+   * instead ends the call with its error; the call is then not sent.
+   */
+  slot?: <T>(exchange: () => Promise<T>) => Promise<T>
 }
 
 export type OdooDomain = unknown[]
@@ -138,7 +144,7 @@ export function createOdooClient (options: OdooClientOptions): OdooClient {
   const prefix = base.pathname.replace(/\/+$/, '')
   let uid: number | null = null
 
-  /** POSTs the call; resolves with the HTTP status and the body's bytes (decoded later, in pieces). */
+  /** POSTs the call; resolves with the HTTP status and the body's bytes (read as bytes, see xml-response.ts). */
   function post (path: string, body: string, signal: AbortSignal): Promise<{ status: number, bytes: Buffer }> {
     return new Promise((resolve, reject) => {
       const req = (secure ? https : http).request({
@@ -161,40 +167,62 @@ export function createOdooClient (options: OdooClientOptions): OdooClient {
     })
   }
 
-  async function call<T> (service: 'common' | 'object', method: string, params: unknown[], operation: string, callOptions: CallOptions = {}): Promise<T> {
+  /**
+   * One HTTP exchange within the time limit, ending with an XML-RPC answer's bytes; an abort of `signal` ends
+   * it with the signal's reason. Anything but an XML-RPC answer fails here, inside the caller's slot.
+   */
+  async function exchange (path: string, body: string, operation: string, signal: AbortSignal | undefined): Promise<Buffer> {
+    const { status, bytes } = await send(path, body, operation, signal)
+    if (status !== 200 || !bytes.includes('<methodResponse')) {
+      const text = bytes.toString('utf8')
+      // A proxy error page, a redirect to a login page or an empty body: name the HTTP status.
+      const retryable = status >= 500 || status === 429 || status === 408
+      const described = text.trim() === '' ? (status === 200 ? ' with an empty body' : '') : ` with ${describeBody(text)}`
+      throw new OdooError('http', `Odoo answered HTTP ${status}${described} instead of XML-RPC (${operation})`, { httpStatus: status, retryable })
+    }
+    return bytes
+  }
+
+  /** The POST within the time limit: a timeout, a network failure or the caller's abort, each named. */
+  async function send (path: string, body: string, operation: string, signal: AbortSignal | undefined): Promise<{ status: number, bytes: Buffer }> {
+    signal?.throwIfAborted()
     const controller = new AbortController()
     let timedOut = false
-    const started = performance.now()
     const timer = setTimeout(() => { timedOut = true; controller.abort() }, options.timeoutMs)
     const onOuterAbort = (): void => { controller.abort() }
-    callOptions.signal?.addEventListener('abort', onOuterAbort, { once: true })
-    let outcome: 'ok' | 'error' = 'error'
+    signal?.addEventListener('abort', onOuterAbort, { once: true })
     try {
-      let response: { status: number, bytes: Buffer }
-      try {
-        response = await post(`${prefix}/xmlrpc/2/${service}`, Serializer.serializeMethodCall(method, params), controller.signal)
-      } catch (err) {
-        if (callOptions.signal?.aborted === true && !timedOut) throw callOptions.signal.reason ?? err
-        if (timedOut) throw new OdooError('timeout', `Odoo did not answer ${operation} within ${options.timeoutMs} ms`, { cause: err })
-        const code = (err as { code?: string }).code
-        throw new OdooError('network', `cannot reach Odoo (${operation}): ${code ?? (err as Error).message}`, { cause: err })
+      return await post(path, body, controller.signal)
+    } catch (err) {
+      if (signal?.aborted === true && !timedOut) throw signal.reason ?? err
+      if (timedOut) throw new OdooError('timeout', `Odoo did not answer ${operation} within ${options.timeoutMs} ms`, { cause: err })
+      const code = (err as { code?: string }).code
+      throw new OdooError('network', `cannot reach Odoo (${operation}): ${code ?? (err as Error).message}`, { cause: err })
+    } finally {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', onOuterAbort)
+    }
+  }
+
+  async function call<T> (service: 'common' | 'object', method: string, params: unknown[], operation: string, callOptions: CallOptions = {}): Promise<T> {
+    let started = performance.now()
+    let outcome: 'ok' | 'error' = 'error'
+    // A call its slot refused never reached Odoo: it is not counted as one.
+    let sent = false
+    try {
+      const body = Serializer.serializeMethodCall(method, params)
+      const answer = (): Promise<Buffer> => {
+        sent = true
+        started = performance.now()
+        return exchange(`${prefix}/xmlrpc/2/${service}`, body, operation, callOptions.signal)
       }
-      const { status, bytes } = response
-      if (status !== 200 || !bytes.includes('<methodResponse')) {
-        const text = bytes.toString('utf8')
-        // A proxy error page, a redirect to a login page or an empty body: name the HTTP status.
-        const retryable = status >= 500 || status === 429 || status === 408
-        const body = text.trim() === '' ? (status === 200 ? ' with an empty body' : '') : ` with ${describeBody(text)}`
-        throw new OdooError('http', `Odoo answered HTTP ${status}${body} instead of XML-RPC (${operation})`, { httpStatus: status, retryable })
-      }
-      const parsed = parseMethodResponse(xmlPieces(bytes)) ?? await parseWithPackage(bytes.toString('utf8'))
+      const bytes = await (callOptions.slot === undefined ? answer() : callOptions.slot(answer))
+      const parsed = parseMethodResponse(bytes) ?? await parseWithPackage(bytes.toString('utf8'))
       if (!parsed.ok) throw faultError(parsed.fault, operation)
       outcome = 'ok'
       return parsed.value as T
     } finally {
-      clearTimeout(timer)
-      callOptions.signal?.removeEventListener('abort', onOuterAbort)
-      options.upstream?.record({ target: 'odoo', operation, outcome, seconds: (performance.now() - started) / 1000 })
+      if (sent) options.upstream?.record({ target: 'odoo', operation, outcome, seconds: (performance.now() - started) / 1000 })
     }
   }
 

@@ -9,7 +9,7 @@ export const odooConfigProperties = {
   ODOO_PASSWORD: Type.String({ default: '', description: 'Password or API key of the API user (secret; never logged).' }),
   ODOO_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 30000, description: 'Time limit of one XML-RPC call; on expiry the socket is destroyed and the call is retried later.' }),
   ODOO_PAGE_SIZE: Type.Integer({ minimum: 1, maximum: 10000, default: 500, description: 'Employees per `search_read` page.' }),
-  ODOO_SYNC_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 16, default: 1, description: 'Pages read at once during a full sync; raise it when Odoo is slow to answer (costs memory).' }),
+  ODOO_SYNC_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 16, default: 1, description: 'Calls Odoo serves at once during a full sync (the gateway reads the page before meanwhile); raise it when Odoo is slow to answer (costs memory).' }),
   ODOO_INCLUDE_ARCHIVED: Type.Boolean({ default: true, description: 'Export archived employees as `Inactive` (`active_test: false`); false exports active ones only.' }),
   ODOO_PERSONAL_NUMBER_OFFSET: Type.Integer({ minimum: 0, default: 1000, description: '`personalNumber` = Odoo id + this offset.' }),
   ODOO_CSV_PATH: Type.String({ minLength: 1, default: 'data/hr/hr_clean.csv', description: 'Where the HR CSV is written (atomically).' }),

@@ -18,6 +18,9 @@ export interface OdooServiceDeps {
   eventsLeft: () => Promise<void>
 }
 
+/** A page not asked for because another page failed first. */
+class SyncStopped extends Error {}
+
 function chunk<T> (items: T[], size: number): T[][] {
   const out: T[][] = []
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
@@ -99,7 +102,23 @@ export function createOdooService ({ settings, store, client, eventsLeft }: Odoo
     let keptIndex = 0
 
     const pages = chunk(ids, settings.pageSize)
-    const limit = pLimit(settings.concurrency)
+    // Odoo serves `concurrency` pages at once; one more page is read (parsed, mapped, written) meanwhile, so
+    // the gateway's work on a page overlaps Odoo's on the next instead of following it.
+    const atOdoo = pLimit(settings.concurrency)
+    const limit = pLimit(settings.concurrency + 1)
+    // After one page fails the sync is over: pages still waiting for their turn are not read. A failed
+    // exchange says so before its slot is free, so no further page is asked for (an XML-RPC fault is only
+    // known once read, by which time the next page may be on its way).
+    let stopped = false
+    const slot = <T>(exchange: () => Promise<T>): Promise<T> => atOdoo(async () => {
+      if (stopped) throw new SyncStopped()
+      try {
+        return await exchange()
+      } catch (err) {
+        stopped = true
+        throw err
+      }
+    })
     const perCompany = new Map<number, number>()
     let fetched = 0
     let vanished = 0
@@ -118,8 +137,6 @@ export function createOdooService ({ settings, store, client, eventsLeft }: Odoo
         }
       }
       let writing = Promise.resolve()
-      // After one page fails the sync is over: pages still waiting for their turn are not read.
-      let stopped = false
       await Promise.all(pages.map((page, index) => limit(async () => {
         if (stopped) return
         ctx.signal.throwIfAborted()
@@ -128,7 +145,7 @@ export function createOdooService ({ settings, store, client, eventsLeft }: Odoo
             fields: [...EMPLOYEE_FIELDS],
             order: 'id asc',
             context
-          }, { signal: ctx.signal })
+          }, { signal: ctx.signal, slot })
           if (!Array.isArray(employees)) throw new PermanentError('Odoo search_read did not return a list')
           countCompanies(employees, perCompany)
           const rows = employees.map((employee) => toCsvRow(employee, settings.offset))
@@ -140,6 +157,7 @@ export function createOdooService ({ settings, store, client, eventsLeft }: Odoo
           await writing
           ctx.progress(fetched, ids.length, 'reading employees')
         } catch (err) {
+          if (err instanceof SyncStopped) return // the page that failed says why
           stopped = true
           throw err
         }

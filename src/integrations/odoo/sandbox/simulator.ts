@@ -53,6 +53,8 @@ export interface SimulatorStats {
   /** Requests whose client went away before the answer (e.g. a client-side timeout destroyed the socket). */
   abortedByClient: number
   faults: number
+  /** The most requests Odoo was serving at one time (what ODOO_SYNC_CONCURRENCY bounds). */
+  maxInFlight: number
 }
 
 class Fault extends Error {
@@ -114,7 +116,8 @@ export function createOdooSimulator (options: OdooSimulatorOptions = {}) {
   let sortedIds: number[] | null = null
   const failures: Failure[] = []
   let delayMs = 0
-  const stats: SimulatorStats = { requests: 0, calls: {}, abortedByClient: 0, faults: 0 }
+  const stats: SimulatorStats = { requests: 0, calls: {}, abortedByClient: 0, faults: 0, maxInFlight: 0 }
+  let inFlight = 0
 
   function upsert (employee: SimEmployee): void {
     if (!employees.has(employee.id)) sortedIds = null
@@ -413,9 +416,13 @@ export function createOdooSimulator (options: OdooSimulatorOptions = {}) {
       return
     }
     stats.requests++
+    stats.maxInFlight = Math.max(stats.maxInFlight, ++inFlight)
     let answered = false
     res.on('finish', () => { answered = true })
-    res.on('close', () => { if (!answered) stats.abortedByClient++ })
+    res.on('close', () => {
+      inFlight--
+      if (!answered) stats.abortedByClient++
+    })
     if (req.method === 'POST' && req.url === '/jsonrpc') {
       answerJsonRpc(req, res, { common, object: (params) => responseXml(executeKw(params)), stats, employees }).catch(() => { send(res, 500, 'Internal Server Error', 'text/plain') })
       return
