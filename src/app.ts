@@ -6,6 +6,7 @@ import type { DestinationStream } from 'pino'
 import type { Config } from './config.js'
 import type { Integration } from './integration.js'
 import { serializeError } from './lib/logger.js'
+import { createRedactor } from './lib/redact.js'
 import { integrations as defaultIntegrations } from './integrations/index.js'
 import configPlugin from './plugins/config.js'
 import errorsPlugin from './plugins/errors.js'
@@ -18,6 +19,7 @@ import authPlugin from './plugins/auth.js'
 import dashboardPlugin from './plugins/dashboard.js'
 import docsPlugin from './plugins/docs.js'
 import edgePlugin from './plugins/edge.js'
+import securityHeadersPlugin from './plugins/security-headers.js'
 import webhooksPlugin from './plugins/webhooks.js'
 import healthRoutes from './routes/health.js'
 import integrationRoutes from './routes/integrations.js'
@@ -48,6 +50,7 @@ async function gateway (fastify: FastifyInstance, opts: AppOptions): Promise<voi
     }
   })
   await fastify.register(configPlugin, { config })
+  await fastify.register(securityHeadersPlugin)
   await fastify.register(errorsPlugin)
   await fastify.register(authPlugin)
   await fastify.register(edgePlugin)
@@ -103,11 +106,9 @@ const SECRET_FIELDS = [
   'apiKey', 'api_key', 'secret'
 ]
 
-/** pino redact paths: the secret fields at the top and two levels down, plus every secret-looking config variable. */
-export function redactPaths (config: Config): string[] {
-  const configSecrets = Object.keys(config).filter((name) => /(PASSWORD|SECRET|TOKEN|_KEY|_KEYS|_URI)$/.test(name))
-  const fields = [...SECRET_FIELDS, ...configSecrets].map((f) => `["${f}"]`)
-  return [...fields.map((f) => f), ...fields.map((f) => `*${f}`), ...fields.map((f) => `*.*${f}`)]
+/** The fields redacted in logs: SECRET_FIELDS plus every secret-looking config variable. */
+export function secretFields (config: Config): string[] {
+  return [...SECRET_FIELDS, ...Object.keys(config).filter((name) => /(PASSWORD|SECRET|TOKEN|_KEY|_KEYS|_URI)$/.test(name))]
 }
 
 function trustProxy (value: string): boolean | string {
@@ -132,12 +133,13 @@ const HAND_BACK_MS = 3_000
 export function serverOptions (config: Config, logStream?: DestinationStream): FastifyServerOptions {
   // Humans at a terminal get pino-pretty; everything else (containers, files, tests) gets JSON lines.
   const pretty = logStream === undefined && process.stdout.isTTY === true
+  const redact = createRedactor(secretFields(config), '[redacted]')
   return {
     logger: {
       level: config.LOG_LEVEL,
       ...(logStream === undefined ? {} : { stream: logStream }),
       ...(pretty ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:standard', ignore: 'pid,hostname' } } } : {}),
-      redact: { paths: redactPaths(config), censor: '[redacted]' },
+      formatters: { log: redact, bindings: redact },
       serializers: { err: serializeError }
     },
     trustProxy: trustProxy(String(config.TRUST_PROXY)),

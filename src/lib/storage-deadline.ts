@@ -43,14 +43,14 @@ export async function withinStorageDeadline<T> (deadlineMs: number, step: () => 
   for (let attempt = 0; ; attempt++) {
     const left = deadline - Date.now()
     if (left <= 0) throw storageUnavailable(deadlineMs)
-    const timer = new AbortController()
     const attemptResult = step()
     attemptResult.catch(() => {}) // a late failure after the deadline has nobody left to tell
+    // A plain timer, cleared when the step settles: an aborted sleep would build an AbortError (a stack
+    // trace) on every request.
+    let timer: NodeJS.Timeout | undefined
+    const expired = new Promise<null>((resolve) => { timer = setTimeout(resolve, left, null) })
     try {
-      const outcome = await Promise.race([
-        attemptResult.then((value) => ({ value })),
-        sleep(left, undefined, { signal: timer.signal }).then(() => null, () => null)
-      ])
+      const outcome = await Promise.race([attemptResult.then((value) => ({ value })), expired])
       if (outcome === null) throw storageUnavailable(deadlineMs)
       return outcome.value
     } catch (err) {
@@ -59,7 +59,7 @@ export async function withinStorageDeadline<T> (deadlineMs: number, step: () => 
       if (Date.now() + pause >= deadline) throw storageUnavailable(deadlineMs)
       await sleep(pause)
     } finally {
-      timer.abort()
+      clearTimeout(timer)
     }
   }
 }

@@ -1,4 +1,3 @@
-import helmet from '@fastify/helmet'
 import rateLimit from '@fastify/rate-limit'
 import underPressure from '@fastify/under-pressure'
 import fp from 'fastify-plugin'
@@ -6,8 +5,9 @@ import { parseDuration } from '../lib/duration.js'
 import { httpError } from '../lib/http-errors.js'
 
 /**
- * What every route gets at the edge: security headers, a per-key (else per-IP) rate limit answering 429 with
- * Retry-After, and 503 while the process is overloaded. Limits are in memory, so they apply per instance.
+ * What every route gets at the edge (security headers aside: security-headers.ts): a per-key (else per-IP) rate
+ * limit answering 429 with Retry-After, and 503 while the process is overloaded. Limits are in memory, so they
+ * apply per instance.
  */
 /** How long after start the overload checks only watch (see pressureHandler). */
 const PRESSURE_WARM_UP_MS = 10_000
@@ -25,11 +25,6 @@ function describeWindow (ms: number): string {
 
 export default fp(async (app) => {
   const { config } = app
-  await app.register(helmet, {
-    // The API serves JSON; only /docs serves a page, and swagger-ui sets its own CSP for it.
-    contentSecurityPolicy: false,
-    crossOriginResourcePolicy: { policy: 'same-origin' }
-  })
   if (config.RATE_LIMIT_MAX > 0) {
     const windowMs = parseDuration(String(config.RATE_LIMIT_WINDOW)) ?? 60_000
     await app.register(rateLimit, {

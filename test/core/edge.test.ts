@@ -136,6 +136,26 @@ t.test('uniform errors: 400 details, 404, 405, 413, 415, 429', async (t) => {
   t.equal((await limited.inject({ url: '/schedules', headers: authHeaders('trigger') })).statusCode, 200, 'another key has its own budget')
 })
 
+t.test('security headers on every answer: a route\'s, an error, an unknown path', async (t) => {
+  const app = await build(t)
+  const answers = [
+    await app.inject({ url: '/jobs', headers: authHeaders('read') }),
+    await app.inject({ url: '/jobs' }),
+    await app.inject({ url: '/no/such/path' })
+  ]
+  t.same(answers.map((res) => res.statusCode), [200, 401, 404])
+  for (const res of answers) {
+    t.match(res.headers, {
+      'strict-transport-security': /max-age=\d+/,
+      'x-content-type-options': 'nosniff',
+      'x-frame-options': 'SAMEORIGIN',
+      'cross-origin-resource-policy': 'same-origin',
+      'referrer-policy': 'no-referrer'
+    }, `${res.statusCode}`)
+    t.notOk('content-security-policy' in res.headers, 'no CSP on JSON answers (the pages set their own)')
+  }
+})
+
 t.test('the request id reaches the job log; secrets never reach any log', async (t) => {
   const logs = captureLogs()
   const secret = 'whsec_' + Buffer.from('webhook-secret-value').toString('base64')
