@@ -174,6 +174,11 @@ export function renderReport (context: RunContext, results: BenchResults): { mar
       holds: '—'
     })
     const short = intake.levels.filter((l) => l.unkeyedOverBare < 0.5 || l.keyedOverUnkeyed < 0.8)
+    /** The CPU ratio a gateway answering at the bare route's own cost would reach: the rest is storing the event. */
+    const storeCeiling = (l: IntakeLevel): number => {
+      const { bare, unkeyed } = l.cpuMsPerEvent
+      return total(bare) / (unkeyed.client + bare.answering + unkeyed.server)
+    }
     const ms = (n: number): string => dec(n, 2)
     const pct = (part: number, whole: number): string => `${int((part / whole) * 100)} %`
     const cpuLine = (l: IntakeLevel): string => {
@@ -186,7 +191,8 @@ export function renderReport (context: RunContext, results: BenchResults): { mar
       `The bare route's CPU per request over the gateway's (the ratio in brackets in the table) is what two saturated cores would allow; of the gateway path's CPU, the gateway process took ${intake.levels.map((l) => pct(l.cpuMsPerEvent.unkeyed.answering, total(l.cpuMsPerEvent.unkeyed))).join(', ')} and the server ${intake.levels.map((l) => pct(l.cpuMsPerEvent.unkeyed.server, total(l.cpuMsPerEvent.unkeyed))).join(', ')}. ${intake.levels.every((l) => l.cpuMsPerEvent.unkeyed.answering > l.cpuMsPerEvent.unkeyed.server) ? 'The gateway\'s own work per request (authentication, validation, the intake, the MongoDB driver, naming the job) weighs more than the database\'s.' : 'The gateway\'s own work per request (authentication, validation, the intake, the MongoDB driver, naming the job) and the database\'s weigh about alike.'}`)
     if (short.length > 0) {
       notes.push(`**Webhook intake below target** at ${short.map((l) => `${int(l.inFlight)} in flight (unkeyed ${times(l.unkeyedOverBare)} the bare route, keyed ${times(l.keyedOverUnkeyed)} unkeyed; acks/s of the ${l.runs.unkeyed.length} alternated sends of each shape: bare ${l.runs.bare.map(int).join(', ')}; unkeyed ${l.runs.unkeyed.map(int).join(', ')}; keyed ${l.runs.keyed.map(int).join(', ')})`).join('; ')}. ` +
-        'A keyed request makes no extra round trip (its key is its first event\'s `_id`), and its CPU per request is in the note above. A send is 1,000 requests, under a second, so a moment of load from elsewhere on the machine moves one send by a large factor; the medians are kept, and the spread of the sends shows how far to trust a ratio near its target.')
+        'A keyed request makes no extra round trip (its key is its first event\'s `_id`), and its CPU per request is in the note above. A send is 1,000 requests, under a second, so a moment of load from elsewhere on the machine moves one send by a large factor; the medians are kept, and the spread of the sends shows how far to trust a ratio near its target. ' +
+        `**What bounds it: storing the event.** A gateway that spent no more CPU per request than the bare route itself, with the same client and the same server work per stored event, would reach at most ${short.map((l) => `${times(storeCeiling(l))} at ${int(l.inFlight)} in flight`).join(', ')} by CPU: FerretDB and PostgreSQL spend ${short.map((l) => `${ms(l.cpuMsPerEvent.unkeyed.server)} ms`).join(', ')} per stored event, against ${short.map((l) => `${ms(total(l.cpuMsPerEvent.bare))} ms`).join(', ')} for the bare route's whole request. The gateway's own work over the bare route's (authentication, validation, the intake, the driver: ${short.map((l) => `${ms(l.cpuMsPerEvent.unkeyed.answering - l.cpuMsPerEvent.bare.answering)} ms`).join(', ')} per request) spends the rest.`)
     }
     notes.push(`**Batch.** A ${int(intake.events)}-event request is one insertMany of ${int(intake.events)} documents for the gateway; it stored them at ${times(batch.overInsertFloor)} the rate of the plain driver's insertMany of the same size in this run, while the bare route only parses the JSON (${times(batch.overBare)}). Per event the server spent ${dec(batch.cpuMsPerEvent.gateway.server, 3)} ms of CPU and the gateway ${dec(batch.cpuMsPerEvent.gateway.answering, 3)}: the batch path is bound by the server's insert, not by HTTP.`)
   }
@@ -297,8 +303,8 @@ ${table}
   \`insertMany\` at a time, and one \`insertMany\` of 1,000. CPU per event is each process's user and system
   time from /proc over the send (the server: FerretDB and PostgreSQL with its backends).
 - **Odoo full sync** (\`bench/odoo.ts\`, \`bench/odoo-reader.ts\`). A fresh gateway process and an empty CSV for
-  each sync; peak RSS is that process's VmHWM. The reference makes the gateway's calls (authenticate, the
-  user's companies, \`search\`, then \`search_read\` by pages of ${odoo?.fullSync?.pageSize ?? 500} ids, ${(odoo?.fullSync?.concurrency ?? 1) === 1 ? 'one page at a time' : `${odoo?.fullSync?.concurrency ?? 1} pages at a time`} as
+  each sync, timed from the request to the job's own \`finishedAt\`; peak RSS is that process's VmHWM. The
+  reference makes the gateway's calls (authenticate, the user's companies, \`search\`, then \`search_read\` by pages of ${odoo?.fullSync?.pageSize ?? 500} ids, ${(odoo?.fullSync?.concurrency ?? 1) === 1 ? 'one page at a time' : `${odoo?.fullSync?.concurrency ?? 1} pages at a time`} as
   ODOO_SYNC_CONCURRENCY=${odoo?.fullSync?.concurrency ?? 1}) to the same simulator process and drops the answers unread.
 - **TracOS** (\`bench/tracos.ts\`): the per-order path upserts each order and marks it synced one round trip
   at a time (the seeds' approach), on ${int(tracos?.naiveOrders ?? 1000)} orders. **BOBO** (\`bench/bobo.ts\`): the original makes one
