@@ -3,10 +3,12 @@ import https from 'node:https'
 import { createRequire } from 'node:module'
 import { PassThrough } from 'node:stream'
 import { JobError, type UpstreamMetrics } from '../../integration.js'
+import { serializeMethodCall } from './xml-request.js'
 import { parseMethodResponse, type ParsedResponse } from './xml-response.js'
 
 const require = createRequire(import.meta.url)
-// The package's encoder and reference decoder (its public API only exposes the callback-style Client/Server).
+// The package's encoder and decoder, for what the fast ones leave to them (its public API only exposes the
+// callback-style Client/Server).
 const Serializer = require('xmlrpc/lib/serializer.js') as { serializeMethodCall: (method: string, params: unknown[]) => string }
 const Deserializer = require('xmlrpc/lib/deserializer.js') as new () => { deserializeMethodResponse: (stream: NodeJS.ReadableStream, cb: (err: (Error & { faultCode?: unknown, faultString?: unknown }) | null | undefined, value?: unknown) => void) => void }
 
@@ -131,9 +133,9 @@ function transientServerFault (faultString: string): boolean {
 interface XmlRpcFault { faultCode?: unknown, faultString?: unknown }
 
 /**
- * A thin XML-RPC client for Odoo's `common` and `object` services. Calls are encoded by the `xmlrpc` package's
- * Serializer; answers are read by a fast tokenizer with the package's Deserializer as the fallback for anything
- * unusual. The package has no timeout, so every call has an AbortSignal that fires after `timeoutMs` and
+ * A thin XML-RPC client for Odoo's `common` and `object` services. Calls are written and answers read by fast
+ * readers and writers of their own (xml-request.ts, xml-response.ts), with the `xmlrpc` package's Serializer
+ * and Deserializer for anything unusual. The package has no timeout, so every call has an AbortSignal that fires after `timeoutMs` and
  * destroys the socket. HTTP is handled here so a proxy's HTML error page is reported with its status.
  */
 export function createOdooClient (options: OdooClientOptions): OdooClient {
@@ -210,7 +212,7 @@ export function createOdooClient (options: OdooClientOptions): OdooClient {
     // A call its slot refused never reached Odoo: it is not counted as one.
     let sent = false
     try {
-      const body = Serializer.serializeMethodCall(method, params)
+      const body = serializeMethodCall(method, params) ?? Serializer.serializeMethodCall(method, params)
       const answer = (): Promise<Buffer> => {
         sent = true
         started = performance.now()
