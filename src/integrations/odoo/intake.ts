@@ -4,6 +4,16 @@ import type { EmployeeEventDocument, OdooStore } from './store.js'
 /** Events one insertMany carries at most, unless a single request holds more (a request is never split). */
 const MAX_BATCH = 500
 
+/**
+ * Group commit: when the last write held several requests, the next one waits until as many are queued, at most
+ * LINGER_MS. Senders that just got their answers send again at about the same time (n8n sends a run's items at
+ * once); one write for all of them costs the database far less than one for the first to come back and another
+ * for the rest. A lone request never waits.
+ */
+const LINGER_MS = 3
+/** How recent the last write must be for its size to say who is coming back (they answer within milliseconds). */
+const RECENT_MS = 20
+
 /** One request's events: stored together, answered together. */
 export interface IntakeRequest {
   docs: EmployeeEventDocument[]
@@ -118,16 +128,36 @@ export function createEventIntake (store: OdooStore, jobs: BatchJobs, storage: S
     repeats.forEach((w, i) => { w.resolve(answers[i] as IntakeAnswer) })
   }
 
+  /** The requests of the last write and when it ended: the senders likely to send again now. */
+  let last = { requests: 0, endedAt: 0 }
+  /** While a write lingers: how many queued requests end the wait, and how to end it. */
+  let lingering: { enough: number, stop: () => void } | null = null
+
+  /** Waits until `enough` requests are queued, at most LINGER_MS. */
+  function linger (enough: number): Promise<void> {
+    return new Promise((resolve) => {
+      const stop = (): void => {
+        clearTimeout(timer)
+        lingering = null
+        resolve()
+      }
+      const timer = setTimeout(stop, LINGER_MS)
+      lingering = { enough, stop }
+    })
+  }
+
   async function flush (): Promise<void> {
     flushing = true
     try {
       while (queue.length > 0) {
+        if (last.requests > 1 && queue.length < last.requests && Date.now() - last.endedAt < RECENT_MS) await linger(last.requests)
         const batch = takeBatch()
         try {
           await storeBatch(batch)
         } catch (err) {
           for (const w of batch) w.reject(err)
         }
+        last = { requests: batch.length, endedAt: Date.now() }
       }
     } finally {
       flushing = false
@@ -139,6 +169,7 @@ export function createEventIntake (store: OdooStore, jobs: BatchJobs, storage: S
     accept (request: IntakeRequest): Promise<IntakeAnswer> {
       return new Promise((resolve, reject) => {
         queue.push({ request, resolve, reject })
+        if (lingering !== null && queue.length >= lingering.enough) lingering.stop()
         // Flush on the next turn of the event loop, so requests parsed in the same I/O phase share a batch.
         if (!flushing) {
           flushing = true
