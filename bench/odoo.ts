@@ -314,7 +314,7 @@ const ratio = (a: number, b: number): number => Number((a / b).toFixed(2))
 const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length
 
 /** Sends of each shape per level: the order alternates (bare, unkeyed, keyed; keyed, unkeyed, bare; …). */
-const ROUNDS = Number(process.env.BENCH_ODOO_ROUNDS ?? 5)
+const ROUNDS = Number(process.env.BENCH_ODOO_ROUNDS ?? 9)
 
 function median (values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b)
@@ -378,6 +378,11 @@ async function webhookIntake (dir: string) {
       const floor = floors.at(-1) as Awaited<ReturnType<typeof insertFloor>>
       const rates = (target: keyof typeof sends): number[] => sends[target].map((f) => f.acksPerSec)
       const [barePerSec, unkeyedPerSec, keyedPerSec] = [median(rates('bare')), median(rates('unkeyed')), median(rates('keyed'))]
+      // Each round sends the three shapes back to back: the median of the rounds' own ratios lets a drift of the
+      // machine's speed weigh on both sides of each ratio.
+      const paired = (a: keyof typeof sends, b: keyof typeof sends): number => {
+        return Number(median(rates(a).map((rate, round) => rate / (rates(b)[round] as number))).toFixed(2))
+      }
       levels.push({
         inFlight,
         barePerSec: Math.round(barePerSec),
@@ -385,8 +390,8 @@ async function webhookIntake (dir: string) {
         keyedPerSec: Math.round(keyedPerSec),
         insertsPerSec: floor.insertsPerSec,
         groupedInsertsPerSec: floor.groupedPerSec,
-        keyedOverUnkeyed: ratio(keyedPerSec, unkeyedPerSec),
-        unkeyedOverBare: ratio(unkeyedPerSec, barePerSec),
+        keyedOverUnkeyed: paired('keyed', 'unkeyed'),
+        unkeyedOverBare: paired('unkeyed', 'bare'),
         unkeyedOverInsertFloor: ratio(unkeyedPerSec, floor.insertsPerSec),
         keyedOverInsertFloor: ratio(keyedPerSec, floor.insertsPerSec),
         unkeyedOverGroupedFloor: ratio(unkeyedPerSec, floor.groupedPerSec),
