@@ -76,6 +76,12 @@ t.test('debounce: a due job waits until debounceMs after its latest trigger, mad
   const triggeredAt = Date.now()
   const joined = await b.store.enqueue(KIND, {}, { coalesce })
   t.match(joined, { created: false, reusedBy: 'coalesce', job: { _id: job._id } }, 'b joins the job a made')
+  // b wrote its trigger before the job was due: every runner reads it, so b knows the job waits until a
+  // debounce after it and joins it without a round trip until then.
+  t.ok((b.store.coalesced(KIND, 'k').runAfter?.getTime() ?? 0) >= triggeredAt + 60_000, 'b knows the job waits a debounce after its trigger')
+  const beforeJoins = b.roundTrips()
+  await Promise.all(Array.from({ length: 10 }, () => b.store.enqueue(KIND, {}, { coalesce })))
+  t.equal(b.roundTrips(), beforeJoins, 'b\'s next triggers join with no round trip')
 
   // Due now: a runner on a third instance, which never saw a trigger, holds it back.
   await setDates(a.store, job, { runAfter: ago(1) })

@@ -165,10 +165,23 @@ export function createCoalescing (ctx: StoreContext) {
     try {
       const record = { jobId: job._id, at: new Date(now) }
       await triggers.updateOne({ _id: `${job._id}:${instance}` }, { $set: record }, { upsert: true })
+      settledAfter(known, Math.min(now + debounceMs, latestStart))
     } catch {
       // The trigger has joined the job all the same; without its time a runner elsewhere may only start the job
       // sooner. The next trigger writes again.
       known.recordedAt = recordedAt
+    }
+  }
+
+  /**
+   * A trigger record just landed. If the job's start was still surely ahead, no runner has read the records
+   * since it could claim the job, so every runner from now on reads this one and holds the job until `start`:
+   * triggers here join it with no round trip until then, as after a hold.
+   */
+  function settledAfter (known: KnownJob, start: number): void {
+    const { runAfter } = known.job
+    if (Date.now() < runAfter.getTime() - CLOCK_MARGIN_MS && start > runAfter.getTime()) {
+      known.job = { ...known.job, runAfter: new Date(start) }
     }
   }
 
