@@ -107,7 +107,7 @@ const SECRET_FIELDS = [
 ]
 
 /** The fields redacted in logs: SECRET_FIELDS plus every secret-looking config variable. */
-export function secretFields (config: Config): string[] {
+function secretFields (config: Config): string[] {
   return [...SECRET_FIELDS, ...Object.keys(config).filter((name) => /(PASSWORD|SECRET|TOKEN|_KEY|_KEYS|_URI)$/.test(name))]
 }
 

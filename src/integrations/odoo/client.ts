@@ -135,8 +135,9 @@ interface XmlRpcFault { faultCode?: unknown, faultString?: unknown }
 /**
  * A thin XML-RPC client for Odoo's `common` and `object` services. Calls are written and answers read by fast
  * readers and writers of their own (xml-request.ts, xml-response.ts), with the `xmlrpc` package's Serializer
- * and Deserializer for anything unusual. The package has no timeout, so every call has an AbortSignal that fires after `timeoutMs` and
- * destroys the socket. HTTP is handled here so a proxy's HTML error page is reported with its status.
+ * and Deserializer for anything unusual. The package has no timeout, so every call has an AbortSignal that
+ * fires after `timeoutMs` and destroys the socket. HTTP is handled here so a proxy's HTML error page is
+ * reported with its status.
  */
 export function createOdooClient (options: OdooClientOptions): OdooClient {
   if (!/^https?:\/\//.test(options.url)) throw new OdooError('config', 'ODOO_URL must start with http:// or https://')

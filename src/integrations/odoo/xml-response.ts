@@ -45,13 +45,13 @@ function isNameChar (c: number): boolean {
 const NAMES = ['methodResponse', 'params', 'param', 'value', 'string', 'int', 'i4', 'i8', 'boolean', 'double', 'array',
   'data', 'struct', 'member', 'name', 'fault', 'nil'] as const
 type Name = typeof NAMES[number]
-/** Each name's character codes, by its first character and length: one candidate to compare a tag with. */
-const CANDIDATES: Array<Array<{ name: Name, codes: number[] }> | undefined> = []
+/** Each name's character codes, by its first character and length: the few candidates a tag is compared with. */
+const CANDIDATES = new Map<number, Array<{ name: Name, codes: number[] }>>()
+/** Unique per (first byte, length): a byte is below 256. */
+const slotOf = (firstCode: number, length: number): number => length * 256 + firstCode
 for (const name of NAMES) {
-  (CANDIDATES[slotOf(name.charCodeAt(0), name.length)] ??= []).push({ name, codes: [...name].map((c) => c.charCodeAt(0)) })
-}
-function slotOf (firstCode: number, length: number): number {
-  return (firstCode & 0x7f) * 32 + (length & 0x1f)
+  const slot = slotOf(name.charCodeAt(0), name.length)
+  CANDIDATES.set(slot, [...(CANDIDATES.get(slot) ?? []), { name, codes: [...name].map((c) => c.charCodeAt(0)) }])
 }
 
 const OPEN = 1
@@ -136,8 +136,7 @@ class Reader {
 
   private knownName (start: number, end: number): Name {
     const { bytes } = this
-    for (const { name, codes } of CANDIDATES[slotOf(bytes[start] as number, end - start)] ?? []) {
-      if (codes.length !== end - start) continue
+    for (const { name, codes } of CANDIDATES.get(slotOf(bytes[start] as number, end - start)) ?? []) {
       let i = 1
       while (i < codes.length && bytes[start + i] === codes[i]) i++
       if (i === codes.length) return name
